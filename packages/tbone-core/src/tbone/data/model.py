@@ -1,0 +1,449 @@
+"""``Model``: the attrs-based document class, and the per-model codec compiled on first use."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import typing
+import uuid
+import weakref
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, ClassVar, Literal, Self, dataclass_transform
+
+import attrs
+
+from ..errors import ErrorDetail, ValidationError
+from ._invalid import Invalid, describe, prefixed
+from .convert import Builder, Converter
+from .fields import FieldInfo, computed, field, is_model_validator, options_of
+
+__all__ = ["Model", "fields_of", "new_id", "pk_of", "set_version", "version_of"]
+
+Extra = Literal["forbid", "ignore"]
+_MISSING: Any = object()
+_CODEC = "__tbone_codec__"
+_VERSION = "_tbone_version"
+# Class names of every model, to resolve string annotations of models that refer to each other.
+_known_models: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
+
+
+def new_id() -> str:
+    """A new random primary key: 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(field, attrs.field))
+class Model:
+    """Base class of TBone documents: declare fields as annotated class attributes.
+
+    >>> from tbone import Model, field
+    >>> class Author(Model):
+    ...     name: str = field(min_length=1)
+    >>> Author.from_data({"name": "Frank Herbert"}).name
+    'Frank Herbert'
+
+    Every model has a primary key: the field marked ``primary_key=True``, else an ``id: str``
+    generated for each new object. Unknown input fields are rejected (``extra="forbid"``);
+    ``class Loose(Model, extra="ignore")`` drops them instead.
+    """
+
+    __tbone_extra__: ClassVar[Extra] = "forbid"
+    __tbone_pk__: ClassVar[str]
+
+    def __init_subclass__(cls, *, extra: Extra | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if extra is not None:
+            if extra not in ("forbid", "ignore"):
+                raise TypeError(f"extra must be 'forbid' or 'ignore', not {extra!r}")
+            cls.__tbone_extra__ = extra
+        cls.__tbone_pk__ = _ensure_primary_key(cls)
+        attrs.define(cls, slots=False, kw_only=True, auto_attribs=True, order=False)
+        _known_models[cls.__name__] = cls
+
+    def __attrs_post_init__(self) -> None:
+        codec = _codec(type(self))
+        try:
+            codec.check(self)
+        except Invalid as exc:
+            raise ValidationError(exc.errors) from None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        """Validate and convert wire data (JSON-decoded) into a model, reporting every problem.
+
+        Raises :class:`tbone.ValidationError` whose ``errors`` list each problem's
+        ``loc``, ``msg`` and ``type``.
+        """
+        try:
+            return typing.cast(Self, _codec(cls).load(data))
+        except Invalid as exc:
+            raise ValidationError(exc.errors) from None
+        except RecursionError:
+            raise ValidationError.single([], "input is nested too deeply", "too_deep") from None
+
+    def to_data(self, *, fields: Collection[str] | None = None, full: bool = False) -> dict[str, Any]:
+        """The JSON-ready wire form: private and write-only fields left out, computed ones in.
+
+        ``fields`` keeps only the named fields; ``full=True`` gives every stored field
+        (private and write-only included, computed left out), the form stores persist.
+        """
+        codec = _codec(type(self))
+        data: dict[str, Any] = codec.dump_full(self) if full else codec.dump(self)
+        if fields is not None:
+            return {k: v for k, v in data.items() if k in fields}
+        return data
+
+    def validate(self) -> None:
+        """Check the object again after its attributes were assigned directly."""
+        self.__attrs_post_init__()
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (2020-12) of this model, nested models under ``$defs``."""
+        from .schema import model_schema
+
+        return model_schema(cls)
+
+
+def fields_of(model: type[Model]) -> Mapping[str, FieldInfo]:
+    """The fields of a model class by name, in declaration order (inherited first)."""
+    return _codec(model).fields
+
+
+def pk_of(model: type[Model]) -> str:
+    """The name of the model's primary key field."""
+    return model.__tbone_pk__
+
+
+def version_of(obj: Model) -> int | None:
+    """The stored version of a document, as set by the store that loaded or wrote it."""
+    version = obj.__dict__.get(_VERSION)
+    return version if isinstance(version, int) else None
+
+
+def set_version(obj: Model, version: int | None) -> None:
+    """Record the stored version of a document (for stores)."""
+    obj.__dict__[_VERSION] = version
+
+
+def computed_of(model: type[Model]) -> Mapping[str, computed[Any]]:
+    return _codec(model).computed
+
+
+def nested_models_of(model: type[Model]) -> list[type[Model]]:
+    return _codec(model).nested
+
+
+# --- primary key ---------------------------------------------------------------------------------
+
+
+def _ensure_primary_key(cls: type[Model]) -> str:
+    own = cls.__dict__.get("__annotations__", {})
+    for name in own:
+        value = cls.__dict__.get(name)
+        if isinstance(value, attrs.Attribute) or hasattr(value, "metadata"):
+            if options_of(typing.cast(Any, value)).primary_key:
+                return name
+    inherited: str | None = getattr(cls, "__tbone_pk__", None)
+    if inherited is not None:
+        return inherited
+    if "id" in own:
+        _promote_to_primary_key(cls)
+        return "id"
+    cls.__annotations__ = {"id": str, **own}
+    cls.id = field(factory=new_id, primary_key=True, read_only=True)  # type: ignore[attr-defined]  # added before attrs sees the class
+    return "id"
+
+
+def _promote_to_primary_key(cls: type[Model]) -> None:
+    value = cls.__dict__.get("id", attrs.NOTHING)
+    meta = getattr(value, "metadata", None)
+    if isinstance(meta, dict):
+        meta["tbone"] = attrs.evolve(options_of(typing.cast(Any, value)), primary_key=True, unique=True, index=True)
+    else:
+        setattr(cls, "id", field(default=value, primary_key=True) if value is not attrs.NOTHING else field(primary_key=True))
+
+
+# --- the codec -----------------------------------------------------------------------------------
+
+
+def _codec(model: type[Model]) -> _Codec:
+    codec = model.__dict__.get(_CODEC)
+    if codec is None:
+        codec = _Codec.compile(model)
+        setattr(model, _CODEC, codec)
+    return typing.cast(_Codec, codec)
+
+
+def _model_converter(model: type[Model]) -> Converter:
+    def load(v: Any) -> Any:
+        return _codec(model).load(v)
+
+    def dump(v: Any) -> Any:
+        return _codec(model).dump(v)
+
+    def dump_full(v: Any) -> Any:
+        return _codec(model).dump_full(v)
+
+    return Converter(
+        load, dump, {"$ref": f"#/$defs/{model.__name__}"}, model=model, dump_full=dump_full, python_type=model
+    )
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Model)
+
+
+class _Codec:
+    """Compiled load/dump/check functions for one model class."""
+
+    load: Callable[[Any], Model]
+    dump: Callable[[Model], dict[str, Any]]
+    dump_full: Callable[[Model], dict[str, Any]]
+    check: Callable[[Model], None]
+
+    def __init__(self, model: type[Model], fields: dict[str, FieldInfo], nested: list[type[Model]]) -> None:
+        self.model = model
+        self.fields = fields
+        self.nested = nested
+        self.computed = _computed_fields(model)
+        self.model_validators = _model_validators(model)
+        self.field_validators = [(f, v) for f in fields.values() for v in f.options.validators]
+
+    @classmethod
+    def compile(cls, model: type[Model]) -> _Codec:
+        hints = _resolve_hints(model)
+        nested: list[type[Model]] = []
+
+        def model_converter(tp: type[Model]) -> Converter:
+            nested.append(tp)
+            return _model_converter(tp)
+
+        builder = Builder(model_converter, _is_model)
+        fields: dict[str, FieldInfo] = {}
+        for attribute in attrs.fields(model):
+            options = options_of(attribute)
+            constraints = None if options.constraints.is_empty() else options.constraints
+            try:
+                converter = builder.build(hints[attribute.name], constraints)
+            except TypeError as exc:
+                raise TypeError(f"{model.__name__}.{attribute.name}: {exc}") from None
+            factory = attribute.default.factory if isinstance(attribute.default, attrs.Factory) else None  # type: ignore[arg-type]  # attrs types Factory as a function
+            fields[attribute.name] = FieldInfo(
+                name=attribute.name,
+                type=hints[attribute.name],
+                options=options,
+                converter=converter,
+                has_default=attribute.default is not attrs.NOTHING,
+                default=None if factory or attribute.default is attrs.NOTHING else attribute.default,
+                factory=factory,
+            )
+        codec = cls(model, fields, nested)
+        _generate(codec)
+        return codec
+
+    def run_validators(self, obj: Model) -> None:
+        errors: list[ErrorDetail] = []
+        for info, validator in self.field_validators:
+            _call_validator(errors, [info.name], validator, obj, info, obj.__dict__[info.name])
+        if errors:
+            raise Invalid(errors)
+        for method in self.model_validators:
+            _call_validator(errors, [], method, obj)
+        if errors:
+            raise Invalid(errors)
+
+
+def _call_validator(errors: list[ErrorDetail], loc: list[str | int], fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except ValidationError as exc:
+        errors.extend({**e, "loc": [*loc, *e["loc"]]} for e in exc.errors)
+    except (ValueError, TypeError) as exc:
+        errors.append({"loc": list(loc), "msg": str(exc) or type(exc).__name__, "type": "value_error"})
+
+
+def _resolve_hints(model: type[Model]) -> dict[str, Any]:
+    try:
+        # Each class in the MRO resolves against its own module; the namespace fills in models
+        # defined elsewhere (or inside functions) that string annotations refer to.
+        return typing.get_type_hints(model, localns=_resolve_namespace(model), include_extras=True)
+    except NameError as exc:
+        raise TypeError(
+            f"cannot resolve the annotations of {model.__name__}: {exc}; define the referenced "
+            "model at module level or before the first use of this model"
+        ) from exc
+
+
+def _computed_fields(model: type[Model]) -> dict[str, computed[Any]]:
+    found: dict[str, computed[Any]] = {}
+    for klass in reversed(model.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, computed):
+                found[name] = value
+    return found
+
+
+def _model_validators(model: type[Model]) -> list[Callable[[Model], None]]:
+    seen: dict[str, Callable[[Model], None]] = {}
+    for klass in reversed(model.__mro__):
+        for name, value in vars(klass).items():
+            if is_model_validator(value):
+                seen[name] = value
+    return [getattr(model, name) for name in seen]
+
+
+# --- code generation -------------------------------------------------------------------------------
+#
+# Each model gets straight-line functions with one block per field: no per-field loop, no
+# dispatch, and a type check that skips conversion for values already of the right type. This
+# is what keeps the ODM close to hand-written attrs code on the request hot path.
+
+
+def _missing(errors: list[ErrorDetail] | None, name: str) -> list[ErrorDetail]:
+    return [*(errors or []), {"loc": [name], "msg": "field required", "type": "missing"}]
+
+
+def _failed(errors: list[ErrorDetail] | None, exc: Invalid, name: str) -> list[ErrorDetail]:
+    return [*(errors or []), *prefixed(exc.errors, name)]
+
+
+def _extra(errors: list[ErrorDetail] | None, data: Mapping[Any, Any], known: frozenset[str]) -> list[ErrorDetail]:
+    allowed = ", ".join(sorted(known))
+    unknown: list[ErrorDetail] = [
+        {"loc": [str(key)], "msg": f"unknown field (allowed: {allowed})", "type": "extra_forbidden"}
+        for key in data
+        if key not in known
+    ]
+    return [*(errors or []), *unknown]
+
+
+def _not_an_object(data: Any) -> Invalid:
+    return Invalid.one(f"expected an object, got {describe(data)}", "model_type")
+
+
+def _fast_check(conv: Converter, var: str) -> str | None:
+    if not conv.exact:
+        return None
+    return " or ".join(f"{var} is None" if t is type(None) else f"type({var}) is {t.__name__}" for t in conv.exact)
+
+
+def _generate(codec: _Codec) -> None:
+    ns: dict[str, Any] = {
+        "MISSING": _MISSING,
+        "Invalid": Invalid,
+        "Mapping": Mapping,
+        "model": codec.model,
+        "new": object.__new__,
+        "copy": copy.copy,
+        "missing": _missing,
+        "failed": _failed,
+        "extra": _extra,
+        "not_an_object": _not_an_object,
+        "known": frozenset(codec.fields),
+        "run_validators": codec.run_validators,
+        "str": str,
+        "int": int,
+        "bool": bool,
+        "NoneType": type(None),
+    }
+    lines = [
+        "def load(data):",
+        "    if type(data) is not dict:",
+        "        if isinstance(data, model):",
+        "            return data",
+        "        if not isinstance(data, Mapping):",
+        "            raise not_an_object(data)",
+        "    errors = None",
+        "    seen = 0",
+        "    out = {}",
+    ]
+    check_lines = ["def check(obj):", "    out = obj.__dict__", "    errors = None"]
+    for i, (name, info) in enumerate(codec.fields.items()):
+        key = repr(name)
+        ns[f"c{i}"] = info.converter.load
+        lines.append(f"    v = data.get({key}, MISSING)")
+        lines.append("    if v is MISSING:")
+        if info.factory is not None:
+            ns[f"f{i}"] = info.factory
+            lines.append(f"        out[{key}] = f{i}()")
+        elif info.has_default:
+            ns[f"d{i}"] = info.default
+            mutable = isinstance(info.default, list | dict | set)
+            lines.append(f"        out[{key}] = copy(d{i})" if mutable else f"        out[{key}] = d{i}")
+        else:
+            lines.append(f"        errors = missing(errors, {key})")
+        lines.append("    else:")
+        lines.append("        seen += 1")
+        lines.extend("    " + ln for ln in _convert_block(info.converter, i, key))
+        check_lines.append(f"    v = out[{key}]")
+        check_lines.extend(_convert_block(info.converter, i, key))
+    if codec.model.__tbone_extra__ == "forbid":
+        lines += ["    if seen != len(data):", "        errors = extra(errors, data, known)"]
+    lines += ["    if errors:", "        raise Invalid(errors)", "    obj = new(model)", "    obj.__dict__ = out"]
+    validators = bool(codec.field_validators or codec.model_validators)
+    if validators:
+        lines.append("    run_validators(obj)")
+    lines.append("    return obj")
+    check_lines += ["    if errors:", "        raise Invalid(errors)"]
+    if validators:
+        check_lines.append("    run_validators(obj)")
+    source = "\n".join([*lines, *check_lines, *_dump_source(codec, ns, full=False), *_dump_source(codec, ns, full=True)])
+    exec(compile(source, f"<tbone codec {codec.model.__qualname__}>", "exec"), ns)  # noqa: S102 - generated from field metadata, never from input
+    codec.load = ns["load"]
+    codec.check = ns["check"]
+    codec.dump = ns["dump"]
+    codec.dump_full = ns["dump_full"]
+
+
+def _convert_block(conv: Converter, i: int, key: str) -> list[str]:
+    fast = _fast_check(conv, "v")
+    body = [
+        "    try:",
+        f"        out[{key}] = c{i}(v)",
+        "    except Invalid as e:",
+        f"        errors = failed(errors, e, {key})",
+    ]
+    if fast is None:
+        return body
+    return [f"    if {fast}:", f"        out[{key}] = v", "    else:", *["    " + ln for ln in body]]
+
+
+def _dump_source(codec: _Codec, ns: dict[str, Any], *, full: bool) -> list[str]:
+    name = "dump_full" if full else "dump"
+    items = []
+    for i, (field_name, info) in enumerate(codec.fields.items()):
+        options = info.options
+        if not full and (options.private or options.write_only):
+            continue
+        key = repr(field_name)
+        conv = info.converter
+        dump = (conv.dump_full or conv.dump) if full else conv.dump
+        if dump is None:
+            items.append(f"{key}: d[{key}]")
+        else:
+            ns[f"{name}{i}"] = dump
+            items.append(f"{key}: {name}{i}(d[{key}])")
+    if not full:
+        for j, (comp_name, comp) in enumerate(codec.computed.items()):
+            ns[f"comp{j}"] = _computed_dumper(codec.model, comp)
+            items.append(f"{comp_name!r}: comp{j}(obj)")
+    return [f"def {name}(obj):", "    d = obj.__dict__", "    return {" + ", ".join(items) + "}"]
+
+
+def _computed_dumper(model: type[Model], comp: computed[Any]) -> Callable[[Model], Any]:
+    hints = typing.get_type_hints(comp.fn, localns=_resolve_namespace(model), include_extras=True)
+    returns = hints.get("return")
+    getter = comp.fn
+    if returns is None:
+        return getter
+    conv = Builder(_model_converter, _is_model).build(returns)
+    dump = conv.dump
+    if dump is None:
+        return getter
+    return lambda obj: dump(getter(obj))
+
+
+def _resolve_namespace(model: type[Model]) -> dict[str, Any]:
+    module = sys.modules.get(model.__module__)
+    return {**dict(_known_models), **(vars(module) if module else {}), model.__name__: model}
