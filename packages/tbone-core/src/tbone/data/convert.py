@@ -44,8 +44,10 @@ class Converter:
     dump_full: Dump | None = None
     #: the plain Python type values take after loading, when there is one
     python_type: Any = None
-    #: value types that are valid as they are (no conversion, no constraint): a fast path
+    #: value types that are valid as they are (no conversion needed): a fast path
     exact: tuple[type, ...] = ()
+    #: simple limits (lengths, numeric bounds) that generated code checks inline with ``exact``
+    guard: Constraints | None = None
 
 
 @attrs.frozen
@@ -227,7 +229,7 @@ def _iso(v: Any) -> str:
 _SCALARS: dict[Any, Converter] = {
     str: Converter(_load_str, None, {"type": "string"}, python_type=str, exact=(str,)),
     int: Converter(_load_int, None, {"type": "integer"}, python_type=int, exact=(int,)),
-    float: Converter(_load_float, None, {"type": "number"}, python_type=float),
+    float: Converter(_load_float, None, {"type": "number"}, python_type=float, exact=(float,)),
     bool: Converter(_load_bool, None, {"type": "boolean"}, python_type=bool, exact=(bool,)),
     Decimal: Converter(_load_decimal, str, {"type": "string", "format": "decimal"}, python_type=Decimal),
     dt.datetime: Converter(_load_datetime, _iso, {"type": "string", "format": "date-time"}, python_type=dt.datetime),
@@ -506,9 +508,21 @@ def _constrained(conv: Converter, constraints: Constraints) -> Converter:
             check(value)
         return value
 
+    inline = conv.exact and _inlinable(constraints)
     return attrs.evolve(
-        conv, load=load, schema=_constraint_schema(conv.schema, constraints), exact=()
+        conv,
+        load=load,
+        schema=_constraint_schema(conv.schema, constraints),
+        exact=conv.exact if inline else (),
+        guard=constraints if inline else None,
     )
+
+
+def _inlinable(c: Constraints) -> bool:
+    if c.pattern is not None or c.choices is not None:
+        return False
+    bounds = (c.ge, c.gt, c.le, c.lt)
+    return all(b is None or (type(b) in (int, float)) for b in bounds)
 
 
 def _constraint_schema(base: dict[str, Any], c: Constraints) -> dict[str, Any]:

@@ -21,7 +21,6 @@ __all__ = ["Model", "fields_of", "new_id", "pk_of", "set_version", "version_of"]
 
 Extra = Literal["forbid", "ignore"]
 _MISSING: Any = object()
-_CODEC = "__tbone_codec__"
 _VERSION = "_tbone_version"
 # Class names of every model, to resolve string annotations of models that refer to each other.
 _known_models: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
@@ -42,21 +41,26 @@ class Model:
     >>> Author.from_data({"name": "Frank Herbert"}).name
     'Frank Herbert'
 
-    Every model has a primary key: the field marked ``primary_key=True``, else an ``id: str``
-    generated for each new object. Unknown input fields are rejected (``extra="forbid"``);
-    ``class Loose(Model, extra="ignore")`` drops them instead.
+    Every stored model has a primary key: the field marked ``primary_key=True``, else an
+    ``id: str`` generated for each new object. A model that only ever lives inside another one
+    says so with ``class Address(Model, embedded=True)`` and gets no implicit key.
+    Unknown input fields are rejected (``extra="forbid"``); ``class Loose(Model, extra="ignore")``
+    drops them instead.
     """
 
     __tbone_extra__: ClassVar[Extra] = "forbid"
-    __tbone_pk__: ClassVar[str]
+    __tbone_pk__: ClassVar[str | None]
+    __tbone_codec__: ClassVar[_Codec | None] = None
 
-    def __init_subclass__(cls, *, extra: Extra | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, extra: Extra | None = None, embedded: bool | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if extra is not None:
             if extra not in ("forbid", "ignore"):
                 raise TypeError(f"extra must be 'forbid' or 'ignore', not {extra!r}")
             cls.__tbone_extra__ = extra
-        cls.__tbone_pk__ = _ensure_primary_key(cls)
+        cls.__tbone_pk__ = _own_primary_key(cls) if embedded else _ensure_primary_key(cls)
         attrs.define(cls, slots=False, kw_only=True, auto_attribs=True, order=False)
         _known_models[cls.__name__] = cls
 
@@ -75,7 +79,7 @@ class Model:
         ``loc``, ``msg`` and ``type``.
         """
         try:
-            return typing.cast(Self, _codec(cls).load(data))
+            return _codec(cls).load(data)  # type: ignore[return-value]  # the codec builds cls
         except Invalid as exc:
             raise ValidationError(exc.errors) from None
         except RecursionError:
@@ -111,8 +115,14 @@ def fields_of(model: type[Model]) -> Mapping[str, FieldInfo]:
 
 
 def pk_of(model: type[Model]) -> str:
-    """The name of the model's primary key field."""
-    return model.__tbone_pk__
+    """The name of the model's primary key field; a TypeError for embedded models."""
+    pk = model.__tbone_pk__
+    if pk is None:
+        raise TypeError(
+            f"{model.__name__} is embedded (declared with embedded=True) and has no primary key; "
+            "it can be nested in other models but not stored on its own"
+        )
+    return pk
 
 
 def version_of(obj: Model) -> int | None:
@@ -137,16 +147,20 @@ def nested_models_of(model: type[Model]) -> list[type[Model]]:
 # --- primary key ---------------------------------------------------------------------------------
 
 
-def _ensure_primary_key(cls: type[Model]) -> str:
-    own = cls.__dict__.get("__annotations__", {})
-    for name in own:
-        value = cls.__dict__.get(name)
-        if isinstance(value, attrs.Attribute) or hasattr(value, "metadata"):
-            if options_of(typing.cast(Any, value)).primary_key:
-                return name
+def _own_primary_key(cls: type[Model]) -> str | None:
+    for name in cls.__dict__.get("__annotations__", {}):
+        meta = getattr(cls.__dict__.get(name), "metadata", None)
+        if meta is not None and options_of(typing.cast(Any, cls.__dict__[name])).primary_key:
+            return name
     inherited: str | None = getattr(cls, "__tbone_pk__", None)
-    if inherited is not None:
-        return inherited
+    return inherited
+
+
+def _ensure_primary_key(cls: type[Model]) -> str:
+    found = _own_primary_key(cls)
+    if found is not None:
+        return found
+    own = cls.__dict__.get("__annotations__", {})
     if "id" in own:
         _promote_to_primary_key(cls)
         return "id"
@@ -168,22 +182,31 @@ def _promote_to_primary_key(cls: type[Model]) -> None:
 
 
 def _codec(model: type[Model]) -> _Codec:
-    codec = model.__dict__.get(_CODEC)
-    if codec is None:
+    codec = model.__tbone_codec__
+    # A subclass sees its parent's codec through inheritance: it needs its own.
+    if codec is None or codec.model is not model:
         codec = _Codec.compile(model)
-        setattr(model, _CODEC, codec)
-    return typing.cast(_Codec, codec)
+        model.__tbone_codec__ = codec
+    return codec
 
 
 def _model_converter(model: type[Model]) -> Converter:
+    # Bound on first use, not now: the nested model may refer back to the one being compiled.
+    compiled: list[_Codec] = []
+
+    def codec() -> _Codec:
+        if not compiled:
+            compiled.append(_codec(model))
+        return compiled[0]
+
     def load(v: Any) -> Any:
-        return _codec(model).load(v)
+        return (compiled[0] if compiled else codec()).load(v)
 
     def dump(v: Any) -> Any:
-        return _codec(model).dump(v)
+        return (compiled[0] if compiled else codec()).dump(v)
 
     def dump_full(v: Any) -> Any:
-        return _codec(model).dump_full(v)
+        return (compiled[0] if compiled else codec()).dump_full(v)
 
     return Converter(
         load, dump, {"$ref": f"#/$defs/{model.__name__}"}, model=model, dump_full=dump_full, python_type=model
@@ -322,10 +345,44 @@ def _not_an_object(data: Any) -> Invalid:
     return Invalid.one(f"expected an object, got {describe(data)}", "model_type")
 
 
-def _fast_check(conv: Converter, var: str) -> str | None:
+def _fast_check(conv: Converter, i: int, ns: dict[str, Any]) -> str | None:
+    """A Python expression true when ``v`` is valid as it is, or None when there is none."""
     if not conv.exact:
         return None
-    return " or ".join(f"{var} is None" if t is type(None) else f"type({var}) is {t.__name__}" for t in conv.exact)
+    limits = _guard_terms(conv, i, ns)
+    terms = []
+    for t in conv.exact:
+        if t is type(None):
+            terms.append("v is None")
+            continue
+        checks = [f"type(v) is {t.__name__}", *limits]
+        if t is float:
+            checks.append("v - v == 0.0")  # false for NaN and the infinities
+        terms.append(" and ".join(checks))
+    return " or ".join(f"({term})" for term in terms)
+
+
+def _guard_terms(conv: Converter, i: int, ns: dict[str, Any]) -> list[str]:
+    guard = conv.guard
+    if guard is None:
+        return []
+    terms = []
+    for attr, template in _GUARD_TEMPLATES:
+        bound = getattr(guard, attr)
+        if bound is not None:
+            ns[f"{attr}{i}"] = bound
+            terms.append(template.format(f"{attr}{i}"))
+    return terms
+
+
+_GUARD_TEMPLATES = [
+    ("min_length", "len(v) >= {}"),
+    ("max_length", "len(v) <= {}"),
+    ("ge", "v >= {}"),
+    ("gt", "v > {}"),
+    ("le", "v <= {}"),
+    ("lt", "v < {}"),
+]
 
 
 def _generate(codec: _Codec) -> None:
@@ -345,7 +402,8 @@ def _generate(codec: _Codec) -> None:
         "str": str,
         "int": int,
         "bool": bool,
-        "NoneType": type(None),
+        "float": float,
+        "len": len,
     }
     lines = [
         "def load(data):",
@@ -375,9 +433,10 @@ def _generate(codec: _Codec) -> None:
             lines.append(f"        errors = missing(errors, {key})")
         lines.append("    else:")
         lines.append("        seen += 1")
-        lines.extend("    " + ln for ln in _convert_block(info.converter, i, key))
+        block = _convert_block(info.converter, i, key, ns)
+        lines.extend("    " + ln for ln in block)
         check_lines.append(f"    v = out[{key}]")
-        check_lines.extend(_convert_block(info.converter, i, key))
+        check_lines.extend(block)
     if codec.model.__tbone_extra__ == "forbid":
         lines += ["    if seen != len(data):", "        errors = extra(errors, data, known)"]
     lines += ["    if errors:", "        raise Invalid(errors)", "    obj = new(model)", "    obj.__dict__ = out"]
@@ -396,8 +455,8 @@ def _generate(codec: _Codec) -> None:
     codec.dump_full = ns["dump_full"]
 
 
-def _convert_block(conv: Converter, i: int, key: str) -> list[str]:
-    fast = _fast_check(conv, "v")
+def _convert_block(conv: Converter, i: int, key: str, ns: dict[str, Any]) -> list[str]:
+    fast = _fast_check(conv, i, ns)
     body = [
         "    try:",
         f"        out[{key}] = c{i}(v)",

@@ -1,0 +1,30 @@
+"""Run every benchmark and print one table of side-by-side ratios: ``hatch run bench:all``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import odm  # noqa: E402 - after the path set-up above
+from bench.timing import ops_per_second, table  # noqa: E402
+
+
+def bench_odm() -> str:
+    odm.check_equivalent()
+    payload = odm.PAYLOAD
+    results = ops_per_second({name: (lambda fn=fn: fn(payload)) for name, fn in odm.CASES.items()})
+    text = table("ODM round trip (from_data + to_data), 12 fields, nested model + lists", results, "tbone")
+    tbone = results["tbone"]
+    ratios = {name: tbone / value for name, value in results.items() if name != "tbone"}
+    summary = ", ".join(f"tbone/{name} = {ratio:.2f}" for name, ratio in ratios.items())
+    return f"{text}\n  throughput ratios: {summary}"
+
+
+def main() -> None:
+    print(bench_odm())
+
+
+if __name__ == "__main__":
+    main()
