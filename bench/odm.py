@@ -120,7 +120,9 @@ v = attrs.validators
 @attrs.define
 class AAuthor:
     name: str = attrs.field(validator=[v.instance_of(str), v.min_len(1), v.max_len(100)])
-    born: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.ge(0), v.le(3000)]))
+    born: int | None = attrs.field(
+        default=None, validator=v.optional([v.instance_of(int), v.ge(0), v.le(3000)])
+    )
 
 
 @attrs.define
@@ -134,7 +136,9 @@ class ABook:
     id: str = attrs.field(validator=v.instance_of(str))
     title: str = attrs.field(validator=[v.instance_of(str), v.min_len(1), v.max_len(200)])
     author: AAuthor
-    year: int | None = attrs.field(default=None, validator=v.optional([v.instance_of(int), v.ge(0), v.le(3000)]))
+    year: int | None = attrs.field(
+        default=None, validator=v.optional([v.instance_of(int), v.ge(0), v.le(3000)])
+    )
     isbn: str | None = attrs.field(default=None, validator=_isbn)
     tags: list[str] = attrs.field(factory=list, validator=v.deep_iterable(v.instance_of(str)))
     editions: list[AEdition] = attrs.field(factory=list)
@@ -142,7 +146,9 @@ class ABook:
     rating: float = attrs.field(default=0.0, validator=[v.instance_of(float), v.ge(0), v.le(5)])
     pages: int = attrs.field(default=0, validator=[v.instance_of(int), v.ge(0)])
     published: dt.datetime | None = attrs.field(default=None, validator=_aware)
-    language: str = attrs.field(default="en", validator=[v.instance_of(str), v.min_len(2), v.max_len(2)])
+    language: str = attrs.field(
+        default="en", validator=[v.instance_of(str), v.min_len(2), v.max_len(2)]
+    )
 
 
 _cattrs = cattrs.Converter(forbid_extra_keys=True)

@@ -7,15 +7,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import odm  # noqa: E402 - after the path set-up above
-from bench.timing import ops_per_second, table  # noqa: E402
+from bench import odm
+from bench.timing import ops_per_second, table
 
 
 def bench_odm() -> str:
     odm.check_equivalent()
     payload = odm.PAYLOAD
     results = ops_per_second({name: (lambda fn=fn: fn(payload)) for name, fn in odm.CASES.items()})
-    text = table("ODM round trip (from_data + to_data), 12 fields, nested model + lists", results, "tbone")
+    text = table(
+        "ODM round trip (from_data + to_data), 12 fields, nested model + lists", results, "tbone"
+    )
     tbone = results["tbone"]
     ratios = {name: tbone / value for name, value in results.items() if name != "tbone"}
     summary = ", ".join(f"tbone/{name} = {ratio:.2f}" for name, ratio in ratios.items())

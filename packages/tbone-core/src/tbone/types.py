@@ -5,6 +5,7 @@ They are ``str`` to type checkers and on the wire; the ODM checks their format::
     from tbone import Model
     from tbone.types import Email
 
+
     class User(Model):
         email: Email
 """

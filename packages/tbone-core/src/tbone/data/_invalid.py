@@ -1,4 +1,4 @@
-"""The internal failure signal of converters, turned into :class:`tbone.ValidationError` at the edge."""
+"""The failure signal of converters, turned into :class:`tbone.ValidationError` at the edge."""
 
 from __future__ import annotations
 

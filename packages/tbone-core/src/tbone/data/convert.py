@@ -20,10 +20,11 @@ from typing import Any
 
 import attrs
 
+from ..errors import ErrorDetail
 from ._invalid import Invalid, describe, prefixed
 from .constraints import Constraints, constraints_from_metadata
 
-__all__ = ["Converter", "TypeHandler", "build_converter", "register_type"]
+__all__ = ["Builder", "Converter", "Format", "TypeHandler", "register_type"]
 
 Load = Callable[[Any], Any]
 Dump = Callable[[Any], Any]
@@ -192,7 +193,9 @@ def _load_date(v: Any) -> dt.date:
         try:
             return dt.date.fromisoformat(v)
         except ValueError:
-            raise Invalid.one("expected an ISO 8601 date such as 2024-05-01", "date_parsing") from None
+            raise Invalid.one(
+                "expected an ISO 8601 date such as 2024-05-01", "date_parsing"
+            ) from None
     raise _type_error("an ISO 8601 date string", v, "date_type")
 
 
@@ -203,7 +206,9 @@ def _load_time(v: Any) -> dt.time:
         try:
             return dt.time.fromisoformat(v)
         except ValueError:
-            raise Invalid.one("expected an ISO 8601 time such as 12:30:00", "time_parsing") from None
+            raise Invalid.one(
+                "expected an ISO 8601 time such as 12:30:00", "time_parsing"
+            ) from None
     raise _type_error("an ISO 8601 time string", v, "time_type")
 
 
@@ -231,11 +236,17 @@ _SCALARS: dict[Any, Converter] = {
     int: Converter(_load_int, None, {"type": "integer"}, python_type=int, exact=(int,)),
     float: Converter(_load_float, None, {"type": "number"}, python_type=float, exact=(float,)),
     bool: Converter(_load_bool, None, {"type": "boolean"}, python_type=bool, exact=(bool,)),
-    Decimal: Converter(_load_decimal, str, {"type": "string", "format": "decimal"}, python_type=Decimal),
-    dt.datetime: Converter(_load_datetime, _iso, {"type": "string", "format": "date-time"}, python_type=dt.datetime),
+    Decimal: Converter(
+        _load_decimal, str, {"type": "string", "format": "decimal"}, python_type=Decimal
+    ),
+    dt.datetime: Converter(
+        _load_datetime, _iso, {"type": "string", "format": "date-time"}, python_type=dt.datetime
+    ),
     dt.date: Converter(_load_date, _iso, {"type": "string", "format": "date"}, python_type=dt.date),
     dt.time: Converter(_load_time, _iso, {"type": "string", "format": "time"}, python_type=dt.time),
-    uuid.UUID: Converter(_load_uuid, str, {"type": "string", "format": "uuid"}, python_type=uuid.UUID),
+    uuid.UUID: Converter(
+        _load_uuid, str, {"type": "string", "format": "uuid"}, python_type=uuid.UUID
+    ),
     Any: Converter(_load_any, None, {}),
     object: Converter(_load_any, None, {}),
 }
@@ -252,7 +263,9 @@ def _load_none(v: Any) -> None:
 class Builder:
     """Builds converters; ``model_converter`` is supplied by the model module (no import cycle)."""
 
-    def __init__(self, model_converter: Callable[[type], Converter], is_model: Callable[[Any], bool]):
+    def __init__(
+        self, model_converter: Callable[[type], Converter], is_model: Callable[[Any], bool]
+    ):
         self._model_converter = model_converter
         self._is_model = is_model
 
@@ -262,7 +275,11 @@ class Builder:
             inner, *metadata = typing.get_args(tp)
             extra = constraints_from_metadata(metadata)
             fmt = _format_from_metadata(metadata)
-            merged = extra if constraints is None else (extra.merge(constraints) if extra else constraints)
+            merged = (
+                extra
+                if constraints is None
+                else (extra.merge(constraints) if extra else constraints)
+            )
             conv = self.build(inner, merged)
             return _with_format(conv, fmt) if fmt is not None else conv
         conv = self._build_plain(tp, origin)
@@ -347,7 +364,9 @@ class Builder:
     def _sequence(self, tp: Any, container: Any) -> Converter:
         args = typing.get_args(tp)
         if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-            raise TypeError(f"fixed-length tuples are not supported ({tp!r}); use tuple[T, ...] or list[T]")
+            raise TypeError(
+                f"fixed-length tuples are not supported ({tp!r}); use tuple[T, ...] or list[T]"
+            )
         item = self.build(args[0] if args else Any)
         load = _load_sequence(item.load, container)
         dump = _dump_sequence(item.dump)
@@ -420,10 +439,12 @@ def _load_mapping(load_item: Load) -> Load:
         if not isinstance(v, Mapping):
             raise _type_error("an object", v, "dict_type")
         out = {}
-        errors = None
+        errors: list[ErrorDetail] | None = None
         for k, x in v.items():
             if type(k) is not str:
-                errors = (errors or []) + [{"loc": [str(k)], "msg": "keys must be strings", "type": "key_type"}]
+                errors = (errors or []) + [
+                    {"loc": [str(k)], "msg": "keys must be strings", "type": "key_type"}
+                ]
                 continue
             try:
                 out[k] = load_item(x)
@@ -481,7 +502,9 @@ def _enum(tp: type[enum.Enum]) -> Converter:
             raise Invalid.one(f"must be one of: {shown}", "enum")
         return member
 
-    return Converter(load, _enum_value, {"enum": list(by_value), "title": tp.__name__}, python_type=tp)
+    return Converter(
+        load, _enum_value, {"enum": list(by_value), "title": tp.__name__}, python_type=tp
+    )
 
 
 def _registered(handler: TypeHandler, tp: type) -> Converter:
@@ -530,12 +553,21 @@ def _constraint_schema(base: dict[str, Any], c: Constraints) -> dict[str, Any]:
     is_array = base.get("type") == "array"
     is_object = base.get("type") == "object"
     if c.min_length is not None:
-        schema["minItems" if is_array else "minProperties" if is_object else "minLength"] = c.min_length
+        schema["minItems" if is_array else "minProperties" if is_object else "minLength"] = (
+            c.min_length
+        )
     if c.max_length is not None:
-        schema["maxItems" if is_array else "maxProperties" if is_object else "maxLength"] = c.max_length
+        schema["maxItems" if is_array else "maxProperties" if is_object else "maxLength"] = (
+            c.max_length
+        )
     if c.pattern is not None:
         schema["pattern"] = c.pattern
-    for key, name in (("ge", "minimum"), ("gt", "exclusiveMinimum"), ("le", "maximum"), ("lt", "exclusiveMaximum")):
+    for key, name in (
+        ("ge", "minimum"),
+        ("gt", "exclusiveMinimum"),
+        ("le", "maximum"),
+        ("lt", "exclusiveMaximum"),
+    ):
         bound = getattr(c, key)
         if bound is not None:
             schema[name] = bound if isinstance(bound, int | float) else str(bound)

@@ -29,7 +29,7 @@ class FieldOptions:
     read_only: bool = False
     write_only: bool = False
     private: bool = False
-    constraints: Constraints = Constraints()
+    constraints: Constraints = attrs.field(factory=Constraints)
     validators: tuple[FieldValidator, ...] = ()
     description: str | None = None
     examples: tuple[Any, ...] = ()
@@ -219,13 +219,14 @@ def options_of(attribute: attrs.Attribute[Any]) -> FieldOptions:
     return found if isinstance(found, FieldOptions) else FieldOptions()
 
 
-class computed(Generic[T]):  # noqa: N801 - used as a decorator, like property
+class computed(Generic[T]):
     """An output-only field computed from the others, included in ``to_data()``.
 
     >>> from tbone import Model, computed
     >>> class Rect(Model):
     ...     w: int
     ...     h: int
+    ...
     ...     @computed
     ...     def area(self) -> int:
     ...         return self.w * self.h

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import sys
 import typing
 import uuid
@@ -21,6 +22,7 @@ __all__ = ["Model", "fields_of", "new_id", "pk_of", "set_version", "version_of"]
 
 Extra = Literal["forbid", "ignore"]
 _MISSING: Any = object()
+_FACTORY: type = type(attrs.Factory(list))  # attrs types Factory as a function
 _VERSION = "_tbone_version"
 # Class names of every model, to resolve string annotations of models that refer to each other.
 _known_models: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
@@ -85,7 +87,9 @@ class Model:
         except RecursionError:
             raise ValidationError.single([], "input is nested too deeply", "too_deep") from None
 
-    def to_data(self, *, fields: Collection[str] | None = None, full: bool = False) -> dict[str, Any]:
+    def to_data(
+        self, *, fields: Collection[str] | None = None, full: bool = False
+    ) -> dict[str, Any]:
         """The JSON-ready wire form: private and write-only fields left out, computed ones in.
 
         ``fields`` keeps only the named fields; ``full=True`` gives every stored field
@@ -148,7 +152,7 @@ def nested_models_of(model: type[Model]) -> list[type[Model]]:
 
 
 def _own_primary_key(cls: type[Model]) -> str | None:
-    for name in cls.__dict__.get("__annotations__", {}):
+    for name in inspect.get_annotations(cls):
         meta = getattr(cls.__dict__.get(name), "metadata", None)
         if meta is not None and options_of(typing.cast(Any, cls.__dict__[name])).primary_key:
             return name
@@ -160,7 +164,7 @@ def _ensure_primary_key(cls: type[Model]) -> str:
     found = _own_primary_key(cls)
     if found is not None:
         return found
-    own = cls.__dict__.get("__annotations__", {})
+    own = inspect.get_annotations(cls)
     if "id" in own:
         _promote_to_primary_key(cls)
         return "id"
@@ -173,9 +177,13 @@ def _promote_to_primary_key(cls: type[Model]) -> None:
     value = cls.__dict__.get("id", attrs.NOTHING)
     meta = getattr(value, "metadata", None)
     if isinstance(meta, dict):
-        meta["tbone"] = attrs.evolve(options_of(typing.cast(Any, value)), primary_key=True, unique=True, index=True)
+        meta["tbone"] = attrs.evolve(
+            options_of(typing.cast(Any, value)), primary_key=True, unique=True, index=True
+        )
+    elif value is attrs.NOTHING:
+        cls.id = field(primary_key=True)  # type: ignore[attr-defined]  # declared by annotation only
     else:
-        setattr(cls, "id", field(default=value, primary_key=True) if value is not attrs.NOTHING else field(primary_key=True))
+        cls.id = field(default=value, primary_key=True)  # type: ignore[attr-defined]  # as above
 
 
 # --- the codec -----------------------------------------------------------------------------------
@@ -209,7 +217,12 @@ def _model_converter(model: type[Model]) -> Converter:
         return (compiled[0] if compiled else codec()).dump_full(v)
 
     return Converter(
-        load, dump, {"$ref": f"#/$defs/{model.__name__}"}, model=model, dump_full=dump_full, python_type=model
+        load,
+        dump,
+        {"$ref": f"#/$defs/{model.__name__}"},
+        model=model,
+        dump_full=dump_full,
+        python_type=model,
     )
 
 
@@ -225,7 +238,9 @@ class _Codec:
     dump_full: Callable[[Model], dict[str, Any]]
     check: Callable[[Model], None]
 
-    def __init__(self, model: type[Model], fields: dict[str, FieldInfo], nested: list[type[Model]]) -> None:
+    def __init__(
+        self, model: type[Model], fields: dict[str, FieldInfo], nested: list[type[Model]]
+    ) -> None:
         self.model = model
         self.fields = fields
         self.nested = nested
@@ -244,21 +259,24 @@ class _Codec:
 
         builder = Builder(model_converter, _is_model)
         fields: dict[str, FieldInfo] = {}
-        for attribute in attrs.fields(model):
+        for attribute in attrs.fields(typing.cast(Any, model)):
             options = options_of(attribute)
             constraints = None if options.constraints.is_empty() else options.constraints
             try:
                 converter = builder.build(hints[attribute.name], constraints)
             except TypeError as exc:
                 raise TypeError(f"{model.__name__}.{attribute.name}: {exc}") from None
-            factory = attribute.default.factory if isinstance(attribute.default, attrs.Factory) else None  # type: ignore[arg-type]  # attrs types Factory as a function
+            default: Any = attribute.default
+            factory = default.factory if isinstance(default, _FACTORY) else None
             fields[attribute.name] = FieldInfo(
                 name=attribute.name,
                 type=hints[attribute.name],
                 options=options,
                 converter=converter,
                 has_default=attribute.default is not attrs.NOTHING,
-                default=None if factory or attribute.default is attrs.NOTHING else attribute.default,
+                default=None
+                if factory or attribute.default is attrs.NOTHING
+                else attribute.default,
                 factory=factory,
             )
         codec = cls(model, fields, nested)
@@ -277,13 +295,17 @@ class _Codec:
             raise Invalid(errors)
 
 
-def _call_validator(errors: list[ErrorDetail], loc: list[str | int], fn: Callable[..., Any], *args: Any) -> None:
+def _call_validator(
+    errors: list[ErrorDetail], loc: list[str | int], fn: Callable[..., Any], *args: Any
+) -> None:
     try:
         fn(*args)
     except ValidationError as exc:
         errors.extend({**e, "loc": [*loc, *e["loc"]]} for e in exc.errors)
     except (ValueError, TypeError) as exc:
-        errors.append({"loc": list(loc), "msg": str(exc) or type(exc).__name__, "type": "value_error"})
+        errors.append(
+            {"loc": list(loc), "msg": str(exc) or type(exc).__name__, "type": "value_error"}
+        )
 
 
 def _resolve_hints(model: type[Model]) -> dict[str, Any]:
@@ -301,22 +323,18 @@ def _resolve_hints(model: type[Model]) -> dict[str, Any]:
 def _computed_fields(model: type[Model]) -> dict[str, computed[Any]]:
     found: dict[str, computed[Any]] = {}
     for klass in reversed(model.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, computed):
-                found[name] = value
+        found.update((k, v) for k, v in vars(klass).items() if isinstance(v, computed))
     return found
 
 
 def _model_validators(model: type[Model]) -> list[Callable[[Model], None]]:
     seen: dict[str, Callable[[Model], None]] = {}
     for klass in reversed(model.__mro__):
-        for name, value in vars(klass).items():
-            if is_model_validator(value):
-                seen[name] = value
+        seen.update((k, v) for k, v in vars(klass).items() if is_model_validator(v))
     return [getattr(model, name) for name in seen]
 
 
-# --- code generation -------------------------------------------------------------------------------
+# --- code generation ---------------------------------------------------------------------------
 #
 # Each model gets straight-line functions with one block per field: no per-field loop, no
 # dispatch, and a type check that skips conversion for values already of the right type. This
@@ -331,7 +349,9 @@ def _failed(errors: list[ErrorDetail] | None, exc: Invalid, name: str) -> list[E
     return [*(errors or []), *prefixed(exc.errors, name)]
 
 
-def _extra(errors: list[ErrorDetail] | None, data: Mapping[Any, Any], known: frozenset[str]) -> list[ErrorDetail]:
+def _extra(
+    errors: list[ErrorDetail] | None, data: Mapping[Any, Any], known: frozenset[str]
+) -> list[ErrorDetail]:
     allowed = ", ".join(sorted(known))
     unknown: list[ErrorDetail] = [
         {"loc": [str(key)], "msg": f"unknown field (allowed: {allowed})", "type": "extra_forbidden"}
@@ -428,7 +448,9 @@ def _generate(codec: _Codec) -> None:
         elif info.has_default:
             ns[f"d{i}"] = info.default
             mutable = isinstance(info.default, list | dict | set)
-            lines.append(f"        out[{key}] = copy(d{i})" if mutable else f"        out[{key}] = d{i}")
+            lines.append(
+                f"        out[{key}] = copy(d{i})" if mutable else f"        out[{key}] = d{i}"
+            )
         else:
             lines.append(f"        errors = missing(errors, {key})")
         lines.append("    else:")
@@ -439,7 +461,12 @@ def _generate(codec: _Codec) -> None:
         check_lines.extend(block)
     if codec.model.__tbone_extra__ == "forbid":
         lines += ["    if seen != len(data):", "        errors = extra(errors, data, known)"]
-    lines += ["    if errors:", "        raise Invalid(errors)", "    obj = new(model)", "    obj.__dict__ = out"]
+    lines += [
+        "    if errors:",
+        "        raise Invalid(errors)",
+        "    obj = new(model)",
+        "    obj.__dict__ = out",
+    ]
     validators = bool(codec.field_validators or codec.model_validators)
     if validators:
         lines.append("    run_validators(obj)")
@@ -447,8 +474,15 @@ def _generate(codec: _Codec) -> None:
     check_lines += ["    if errors:", "        raise Invalid(errors)"]
     if validators:
         check_lines.append("    run_validators(obj)")
-    source = "\n".join([*lines, *check_lines, *_dump_source(codec, ns, full=False), *_dump_source(codec, ns, full=True)])
-    exec(compile(source, f"<tbone codec {codec.model.__qualname__}>", "exec"), ns)  # noqa: S102 - generated from field metadata, never from input
+    source = "\n".join(
+        [
+            *lines,
+            *check_lines,
+            *_dump_source(codec, ns, full=False),
+            *_dump_source(codec, ns, full=True),
+        ]
+    )
+    exec(compile(source, f"<tbone codec {codec.model.__qualname__}>", "exec"), ns)
     codec.load = ns["load"]
     codec.check = ns["check"]
     codec.dump = ns["dump"]
@@ -465,7 +499,12 @@ def _convert_block(conv: Converter, i: int, key: str, ns: dict[str, Any]) -> lis
     ]
     if fast is None:
         return body
-    return [f"    if {fast}:", f"        out[{key}] = v", "    else:", *["    " + ln for ln in body]]
+    return [
+        f"    if {fast}:",
+        f"        out[{key}] = v",
+        "    else:",
+        *["    " + ln for ln in body],
+    ]
 
 
 def _dump_source(codec: _Codec, ns: dict[str, Any], *, full: bool) -> list[str]:

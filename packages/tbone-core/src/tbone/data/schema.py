@@ -15,10 +15,21 @@ def model_schema(model: type[Model]) -> dict[str, Any]:
     """The schema of ``model`` with every nested model under ``$defs``."""
     defs: dict[str, dict[str, Any]] = {}
     collect_schemas(model, defs)
+    ref = f"#/$defs/{model.__name__}"
+    if _refers_to(defs, ref):  # recursive: the root must stay addressable under $defs
+        return {"$ref": ref, "$defs": defs}
     schema = defs.pop(model.__name__)
     if defs:
         schema["$defs"] = defs
     return schema
+
+
+def _refers_to(node: Any, ref: str) -> bool:
+    if isinstance(node, dict):
+        return node.get("$ref") == ref or any(_refers_to(v, ref) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers_to(v, ref) for v in node)
+    return False
 
 
 def collect_schemas(model: type[Model], into: dict[str, dict[str, Any]]) -> None:
