@@ -9,7 +9,7 @@ import typing
 import uuid
 import weakref
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar, Literal, Self, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, dataclass_transform
 
 import attrs
 
@@ -22,7 +22,7 @@ __all__ = ["Model", "fields_of", "new_id", "pk_of", "set_version", "version_of"]
 
 Extra = Literal["forbid", "ignore"]
 _MISSING: Any = object()
-_FACTORY: type = type(attrs.Factory(list))  # attrs types Factory as a function
+_FACTORY: Any = type(attrs.Factory(list))  # attrs types Factory as a function
 _VERSION = "_tbone_version"
 # Class names of every model, to resolve string annotations of models that refer to each other.
 _known_models: weakref.WeakValueDictionary[str, type[Model]] = weakref.WeakValueDictionary()
@@ -53,6 +53,11 @@ class Model:
     __tbone_extra__: ClassVar[Extra] = "forbid"
     __tbone_pk__: ClassVar[str | None]
     __tbone_codec__: ClassVar[_Codec | None] = None
+
+    if TYPE_CHECKING:
+        # The implicit primary key, for type checkers (added at runtime by _ensure_primary_key).
+        # Not an __init__ parameter to them: it is generated; pass id=... only at runtime.
+        id: str
 
     def __init_subclass__(
         cls, *, extra: Extra | None = None, embedded: bool | None = None, **kwargs: Any
