@@ -1,0 +1,55 @@
+"""Storage: the ``Store`` contract, typed collections, the query model and the memory store.
+
+Backends subclass :class:`Store`; applications use ``store.collection(Model)``. See
+docs/storage.md for the contract, the query language and its ordering semantics.
+"""
+
+from .collection import Collection, Page
+from .cursor import decode_cursor, encode_cursor, value_at
+from .lookup import LOOKUPS
+from .path import Kind, Target
+from .query import (
+    And,
+    Filter,
+    Node,
+    Not,
+    Or,
+    Order,
+    Q,
+    Query,
+    Search,
+    compile_where,
+    conjoin,
+    parse_order,
+)
+from .rewrite import expand_search
+from .store import CAPABILITIES, CollectionSpec, Document, Record, Store
+
+__all__ = [
+    "CAPABILITIES",
+    "LOOKUPS",
+    "And",
+    "Collection",
+    "CollectionSpec",
+    "Document",
+    "Filter",
+    "Kind",
+    "Node",
+    "Not",
+    "Or",
+    "Order",
+    "Page",
+    "Q",
+    "Query",
+    "Record",
+    "Search",
+    "Store",
+    "Target",
+    "compile_where",
+    "conjoin",
+    "decode_cursor",
+    "encode_cursor",
+    "expand_search",
+    "parse_order",
+    "value_at",
+]

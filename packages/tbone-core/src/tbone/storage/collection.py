@@ -1,0 +1,265 @@
+"""``Collection[M]``: typed, validated, versioned access to one model's documents in a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+import attrs
+
+from tbone.data import Model, set_version
+from tbone.errors import Conflict, NotFound, QueryError, StoreUnavailable, ValidationError
+
+from .cursor import after, decode_cursor, encode_cursor
+from .path import resolve
+from .query import Node, Q, Query, Search, compile_where, conjoin, parse_order, search_targets
+from .rewrite import expand_search
+from .store import CollectionSpec, Document, Record, Store
+
+__all__ = ["Collection", "Page"]
+
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+_UPDATE_ATTEMPTS = 8  # read-merge-write retries when another writer got in between
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of results. ``next_cursor`` resumes after the last item; ``None`` at the end.
+
+    ``next_cursor`` is only computed when a ``limit`` was given (otherwise there is no next page).
+    """
+
+    items: list[T]
+    next_cursor: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class Collection(Generic[M]):
+    """The documents of one model in one store; get it with ``store.collection(Book)``."""
+
+    def __init__(self, store: Store, spec: CollectionSpec) -> None:
+        self.store = store
+        self.spec = spec
+        self.model: type[M] = spec.model  # type: ignore[assignment]  # spec is built from M
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def insert(self, obj: M) -> M:
+        """Store a new document; it gets version 1. ``DuplicateKey`` if a unique value is taken."""
+        await self.insert_many([obj])
+        return obj
+
+    async def insert_many(self, objs: Sequence[M]) -> list[M]:
+        """Store several new documents (all or none where the store has ``atomic_bulk``)."""
+        docs = [self._dump(obj) for obj in objs]
+        await self._ready()
+        if docs:
+            await self.store.insert_docs(self.spec, docs)
+        for obj in objs:
+            set_version(obj, 1)
+        return list(objs)
+
+    async def update(
+        self, pk: Any, changes: Mapping[str, Any], *, expect_version: int | None = None
+    ) -> M:
+        """Merge wire-form ``changes`` into the stored document's top-level fields, validate the
+        result as a whole and store it with the next version.
+
+        Raises ``NotFound``, ``Conflict`` (stale ``expect_version``) or ``ValidationError``.
+        """
+        if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
+            raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
+        for _ in range(_UPDATE_ATTEMPTS):
+            record = await self._record(pk)
+            if expect_version is not None and record.version != expect_version:
+                raise _stale(self.spec, pk, expect_version, record.version)
+            obj = self.model.from_data({**record.doc, **changes})
+            try:
+                return await self._write(obj, record.version)
+            except Conflict:
+                if expect_version is not None:
+                    raise
+        raise Conflict(f"{self.spec.name} {pk!r} kept changing; gave up after retries")
+
+    async def replace(self, obj: M, *, expect_version: int | None = None) -> M:
+        """Store ``obj`` over the document with its primary key (``NotFound`` if none)."""
+        obj.validate()
+        return await self._write(obj, expect_version)
+
+    async def delete(self, pk: Any, *, expect_version: int | None = None) -> None:
+        """Delete one document: ``NotFound`` if missing, ``Conflict`` on a stale version."""
+        await self._ready()
+        await self.store.delete_doc(self.spec, self._wire_pk(pk), expect_version)
+
+    async def delete_many(self, *where: Q | Node, **lookups: Any) -> int:
+        """Delete every matching document (all of them when no filter); return how many."""
+        query = Query(where=self.where(*where, **lookups))
+        await self._ready()
+        return await self.store.delete_where(self.spec, query)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def get(self, pk: Any) -> M | None:
+        """The document with primary key ``pk``, or ``None``."""
+        await self._ready()
+        found = await self.store.get_docs(self.spec, [self._wire_pk(pk)])
+        return self._load(found[0]) if found else None
+
+    @overload
+    async def find(
+        self,
+        *where: Q | Node,
+        order_by: Sequence[str] | str = ...,
+        limit: int | None = ...,
+        offset: int = ...,
+        cursor: str | None = ...,
+        fields: None = ...,
+        search: str | None = ...,
+        search_fields: Sequence[str] | None = ...,
+        **lookups: Any,
+    ) -> Page[M]: ...
+
+    @overload
+    async def find(
+        self,
+        *where: Q | Node,
+        order_by: Sequence[str] | str = ...,
+        limit: int | None = ...,
+        offset: int = ...,
+        cursor: str | None = ...,
+        fields: Sequence[str],
+        search: str | None = ...,
+        search_fields: Sequence[str] | None = ...,
+        **lookups: Any,
+    ) -> Page[Document]: ...
+
+    async def find(
+        self,
+        *where: Q | Node,
+        order_by: Sequence[str] | str = (),
+        limit: int | None = None,
+        offset: int = 0,
+        cursor: str | None = None,
+        fields: Sequence[str] | None = None,
+        search: str | None = None,
+        search_fields: Sequence[str] | None = None,
+        **lookups: Any,
+    ) -> Page[M] | Page[Document]:
+        """Matching documents, sorted by ``order_by`` then primary key, one page at a time.
+
+        ``limit``/``offset`` page by position; ``cursor`` (a previous ``Page.next_cursor``)
+        resumes after the last document seen, with the same filter and ordering. ``fields``
+        returns JSON-ready dicts holding only those fields (and the primary key).
+        """
+        _check_window(limit, offset, cursor)
+        order = parse_order(self.model, order_by)
+        node = self.where(*where, search=search, search_fields=search_fields, **lookups)
+        if cursor is not None:
+            node = conjoin([node, after(order, decode_cursor(order, cursor))])
+        asked = self._projection(fields)
+        wanted = None if asked is None else asked | {o.target.path[0] for o in order}
+        fetch = None if limit is None else limit + 1
+        query = Query(node, order, fetch, offset, None if wanted is None else frozenset(wanted))
+        await self._ready()
+        records = await self.store.find_docs(self.spec, query)
+        more = limit is not None and len(records) > limit
+        records = records[:limit] if limit is not None else records
+        next_cursor = encode_cursor(order, records[-1].doc) if more and records else None
+        if asked is None:
+            return Page([self._load(r) for r in records], next_cursor)
+        return Page([{k: v for k, v in r.doc.items() if k in asked} for r in records], next_cursor)
+
+    async def count(
+        self,
+        *where: Q | Node,
+        search: str | None = None,
+        search_fields: Sequence[str] | None = None,
+        **lookups: Any,
+    ) -> int:
+        """How many documents match."""
+        node = self.where(*where, search=search, search_fields=search_fields, **lookups)
+        await self._ready()
+        return await self.store.count_docs(self.spec, Query(where=node))
+
+    def where(
+        self,
+        *where: Q | Node,
+        search: str | None = None,
+        search_fields: Sequence[str] | None = None,
+        **lookups: Any,
+    ) -> Node | None:
+        """Compile a filter for this collection's model (what ``find`` and ``count`` do)."""
+        node = compile_where(self.model, *where, **lookups)
+        if search is not None and search.strip():
+            node = conjoin([node, Search(search, search_targets(self.model, search_fields))])
+        if node is not None and not self.store.supports("text_search"):
+            node = expand_search(node)
+        return node
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        if self.store.closed:
+            raise StoreUnavailable(f"the store holding '{self.spec.name}' is closed")
+        await self.store.ensure_prepared(self.spec)
+
+    async def _record(self, pk: Any) -> Record:
+        await self._ready()
+        found = await self.store.get_docs(self.spec, [self._wire_pk(pk)])
+        if not found:
+            raise NotFound(f"no {self.spec.name} document has {self.spec.pk} {pk!r}")
+        return found[0]
+
+    async def _write(self, obj: M, expect_version: int | None) -> M:
+        doc = self._dump(obj)
+        await self._ready()
+        version = await self.store.replace_doc(self.spec, doc[self.spec.pk], doc, expect_version)
+        set_version(obj, version)
+        return obj
+
+    def _dump(self, obj: M) -> Document:
+        if not isinstance(obj, self.model):
+            raise TypeError(f"expected a {self.model.__name__}, got {type(obj).__name__}")
+        return obj.to_data(full=True)
+
+    def _load(self, record: Record) -> M:
+        obj = self.model.from_data(record.doc)
+        set_version(obj, record.version)
+        return obj
+
+    def _wire_pk(self, pk: Any) -> Any:
+        target = resolve(self.model, [self.spec.pk])
+        try:
+            return target.dump(target.load(pk, [self.spec.pk]))
+        except QueryError as exc:
+            raise ValidationError(exc.errors) from None
+
+    def _projection(self, fields: Sequence[str] | None) -> set[str] | None:
+        if fields is None:
+            return None
+        for name in fields:
+            resolve(self.model, [name], loc="fields")
+        return {*fields, self.spec.pk}
+
+
+def _check_window(limit: int | None, offset: int, cursor: str | None) -> None:
+    if limit is not None and limit < 0:
+        raise QueryError.single(["limit"], "limit must be a non-negative integer", "limit")
+    if offset < 0:
+        raise QueryError.single(["offset"], "offset must be a non-negative integer", "offset")
+    if cursor is not None and offset:
+        raise QueryError.single(["offset"], "use either a cursor or an offset, not both", "cursor")
+
+
+def _stale(spec: CollectionSpec, pk: Any, expected: int, actual: int) -> Conflict:
+    return Conflict(
+        f"{spec.name} {pk!r} is at version {actual}, not {expected}: "
+        "it changed since you read it; read it again and retry"
+    )

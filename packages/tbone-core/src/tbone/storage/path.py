@@ -1,0 +1,188 @@
+"""Paths into documents: what ``author.name`` or ``tags`` holds, and how to type a value for it.
+
+A :class:`Target` is a field path resolved against a model once, when a query is compiled. It
+carries a converter *without* the field's constraints: ``year__lt=3001`` is a fine question about
+a field declared with ``le=3000``, and ``title__contains="Du"`` about one with ``min_length=3``.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+
+from tbone.data import Converter, Model, fields_of, pk_of
+from tbone.data._invalid import Invalid
+from tbone.data.convert import Builder
+from tbone.errors import QueryError
+
+__all__ = ["Kind", "Target", "resolve", "split_key"]
+
+Kind = Literal["scalar", "list", "object", "model", "any"]
+"""What a path holds: a single value, a list/set, a dict, a nested model, or untyped data."""
+
+_BARE_CACHE = "__tbone_bare_converters__"
+
+
+@attrs.frozen(eq=False)
+class Target:
+    """A resolved field path and the bare converter of the value it holds."""
+
+    path: tuple[str, ...]
+    kind: Kind
+    converter: Converter = attrs.field(repr=False)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def item(self) -> Converter:
+        """The converter of one element of a list, or of the value itself otherwise."""
+        if self.kind == "list" and self.converter.item is not None:
+            return self.converter.item
+        return self.converter
+
+    def load(self, value: Any, loc: Sequence[str | int] = ()) -> Any:
+        """Type one value for this path; raise :class:`QueryError` located at ``loc``."""
+        return _load(self.converter, value, loc)
+
+    def load_item(self, value: Any, loc: Sequence[str | int] = ()) -> Any:
+        return _load(self.item, value, loc)
+
+    def dump(self, value: Any) -> Any:
+        """The JSON-ready form of a native value of this path (what stores persist)."""
+        return _dump(self.converter, value)
+
+    def dump_item(self, value: Any) -> Any:
+        return _dump(self.item, value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Target) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+
+def _load(conv: Converter, value: Any, loc: Sequence[str | int]) -> Any:
+    try:
+        return conv.load(value)
+    except Invalid as exc:
+        raise QueryError([{**e, "loc": [*loc, *e["loc"]]} for e in exc.errors]) from None
+
+
+def _dump(conv: Converter, value: Any) -> Any:
+    return value if conv.dump is None or value is None else conv.dump(value)
+
+
+def split_key(key: str, lookups: Sequence[str]) -> tuple[list[str], str | None]:
+    """``"author__name__in"`` -> ``(["author", "name"], "in")``; dots also separate fields."""
+    parts = [p for chunk in key.split("__") for p in chunk.split(".")]
+    if len(parts) > 1 and parts[-1] in lookups:
+        return parts[:-1], parts[-1]
+    return parts, None
+
+
+def resolve(model: type[Model], parts: Sequence[str], *, loc: str | None = None) -> Target:
+    """Resolve a field path against ``model``; unknown fields raise :class:`QueryError`."""
+    where = loc if loc is not None else "__".join(parts)
+    tp: Any = model
+    for depth, name in enumerate(parts):
+        tp = _step(tp, name, parts[:depth], where)
+    return Target(tuple(parts), _kind(tp), _bare_converter(model, tuple(parts), tp))
+
+
+def _step(tp: Any, name: str, before: Sequence[str], where: str) -> Any:
+    inner = _strip(tp)
+    if isinstance(inner, type) and issubclass(inner, Model):
+        fields = fields_of(inner)
+        if name not in fields:
+            _unknown_field(name, before, sorted(fields), where)
+        return fields[name].type
+    origin = typing.get_origin(inner)
+    if inner is Any or inner is object:
+        return Any
+    if origin is dict or inner is dict:
+        args = typing.get_args(inner)
+        return args[1] if args else Any
+    what = "a list" if origin in (list, set, frozenset, tuple) else "a single value"
+    field = ".".join(before)
+    raise QueryError.single(
+        [where],
+        f"cannot look inside '{field}': it holds {what}"
+        + (" (use __contains to test membership)" if what == "a list" else ""),
+        "query_path",
+    )
+
+
+def _unknown_field(name: str, before: Sequence[str], allowed: list[str], where: str) -> None:
+    full = ".".join([*before, name])
+    raise QueryError.single(
+        [where], f"unknown field '{full}'; allowed: {', '.join(allowed)}", "unknown_field"
+    )
+
+
+def _strip(tp: Any) -> Any:
+    """The type without ``Annotated`` metadata and without ``None`` in a union."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _strip(typing.get_args(tp)[0])
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return _strip(members[0])
+    return tp
+
+
+def _bare(tp: Any) -> Any:
+    """The type with every ``Annotated`` constraint removed, at any depth."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _bare(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, [_bare(a) for a in typing.get_args(tp)])
+    if origin in (list, set, frozenset, dict, tuple):
+        return origin[tuple(_bare(a) for a in typing.get_args(tp))]
+    return tp
+
+
+def _kind(tp: Any) -> Kind:
+    inner = _strip(tp)
+    if inner is Any or inner is object:
+        return "any"
+    if isinstance(inner, type) and issubclass(inner, Model):
+        return "model"
+    origin = typing.get_origin(inner) or inner
+    if origin in (list, set, frozenset, tuple):
+        return "list"
+    if origin is dict:
+        return "object"
+    return "scalar"
+
+
+def _bare_converter(model: type[Model], path: tuple[str, ...], tp: Any) -> Converter:
+    # Cached on the model class, like its codec: no module-level cache outlives the class.
+    cache: dict[tuple[str, ...], Converter] | None = model.__dict__.get(_BARE_CACHE)
+    if cache is None:
+        cache = {}
+        setattr(model, _BARE_CACHE, cache)
+    conv = cache.get(path)
+    if conv is None:
+        conv = cache[path] = _builder().build(_bare(tp))
+    return conv
+
+
+def _builder() -> Builder:
+    # The ODM's own converter factory, so query values convert exactly as field values do.
+    from tbone.data.model import _is_model, _model_converter
+
+    return Builder(_model_converter, _is_model)
+
+
+def pk_target(model: type[Model]) -> Target:
+    """The target of the model's primary key."""
+    return resolve(model, [pk_of(model)])

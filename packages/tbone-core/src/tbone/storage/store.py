@@ -1,0 +1,192 @@
+"""``Store``: the contract every storage backend implements.
+
+A store keeps JSON-ready documents (``Model.to_data(full=True)``), each with an integer
+version, in named collections. Four methods are required; everything else has a default built
+on them that a backend may override with something native and faster::
+
+    class CouchStore(Store):
+        tbone_plugin_api = 1
+        capabilities = frozenset({"unique"})
+
+        async def insert_docs(self, spec, docs): ...
+        async def find_docs(self, spec, query): ...
+        async def replace_doc(self, spec, pk, doc, expect_version): ...
+        async def delete_doc(self, spec, pk, expect_version): ...
+
+Stores raise only :mod:`tbone.errors` exceptions (``DuplicateKey``, ``NotFound``, ``Conflict``,
+``StoreUnavailable``), translating driver errors in one place, ``from`` the driver error.
+Application code does not call these methods: it uses :meth:`Store.collection`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+
+import attrs
+
+from tbone.data import Model, fields_of, pk_of
+
+from .path import resolve
+from .query import Filter, Query
+
+if TYPE_CHECKING:
+    from .collection import Collection
+
+__all__ = ["CAPABILITIES", "CollectionSpec", "Document", "Record", "Store"]
+
+M = TypeVar("M", bound=Model)
+
+Document = dict[str, Any]
+"""A JSON-ready document as ``Model.to_data(full=True)`` gives it."""
+
+CAPABILITIES = frozenset({"transactions", "text_search", "watch", "unique", "atomic_bulk"})
+"""Capabilities core knows; a store may declare others of its own.
+
+``unique``: enforces ``field(unique=True)``; ``text_search``: evaluates :class:`Search` nodes
+natively (others get them rewritten to ``icontains``); ``atomic_bulk``: ``insert_docs`` stores
+all documents or none; ``transactions``, ``watch``: see docs/storage.md.
+"""
+
+
+@attrs.frozen
+class CollectionSpec:
+    """What a store needs to know about one collection: its name, model, keys and indexes."""
+
+    name: str
+    model: type[Model]
+    pk: str
+    unique: tuple[str, ...]
+    indexes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: type[Model], name: str | None = None) -> CollectionSpec:
+        fields = fields_of(model)
+        pk = pk_of(model)
+        others = [f for f in fields.values() if f.name != pk]
+        return cls(
+            name=name or model.__name__.lower(),
+            model=model,
+            pk=pk,
+            unique=tuple(f.name for f in others if f.options.unique),
+            indexes=tuple(f.name for f in others if f.options.index),
+        )
+
+
+@attrs.frozen
+class Record:
+    """A stored document and its version (1 when inserted, +1 on every write)."""
+
+    doc: Document
+    version: int
+
+
+class Store(ABC):
+    """Base class of stores: four required methods, conveniences, and the async lifecycle."""
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    closed: bool = False
+
+    # -- required --------------------------------------------------------------------------
+
+    @abstractmethod
+    async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
+        """Store new documents at version 1.
+
+        Raise ``DuplicateKey(field=...)`` when a primary key or unique value (ignoring ``None``)
+        is taken, by a stored document or by another one of ``docs``.
+        """
+
+    @abstractmethod
+    async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
+        """The documents matching ``query.where``, sorted, windowed and projected.
+
+        Semantics are those of :func:`tbone.storage.matches` and :func:`sort_records`.
+        """
+
+    @abstractmethod
+    async def replace_doc(
+        self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
+    ) -> int:
+        """Replace the document whose primary key is ``pk`` (wire form); return its new version.
+
+        Raise ``NotFound`` if there is none, ``Conflict`` if ``expect_version`` is given and is
+        not the stored version (checked atomically with the write), ``DuplicateKey`` as above.
+        """
+
+    @abstractmethod
+    async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
+        """Delete one document; ``NotFound`` / ``Conflict`` as for :meth:`replace_doc`."""
+
+    # -- conveniences with defaults ----------------------------------------------------------
+
+    async def get_docs(self, spec: CollectionSpec, pks: Sequence[Any]) -> list[Record]:
+        """The documents with these primary keys (wire form), missing ones left out."""
+        target = resolve(spec.model, [spec.pk])
+        native = tuple(target.load(pk) for pk in pks)
+        return await self.find_docs(spec, Query(where=Filter(target, "in", native)))
+
+    async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
+        """How many documents match ``query.where`` (order, window and projection ignored)."""
+        found = await self.find_docs(spec, Query(where=query.where, fields=frozenset({spec.pk})))
+        return len(found)
+
+    async def delete_where(self, spec: CollectionSpec, query: Query) -> int:
+        """Delete every document matching ``query.where``; return how many were deleted."""
+        from tbone.errors import NotFound
+
+        deleted = 0
+        for record in await self.find_docs(spec, Query(where=query.where)):
+            try:
+                await self.delete_doc(spec, record.doc[spec.pk], None)
+            except NotFound:  # deleted concurrently: it is gone either way
+                continue
+            deleted += 1
+        return deleted
+
+    async def prepare(self, spec: CollectionSpec) -> None:  # noqa: B027 - optional hook
+        """Create tables, indexes and constraints for ``spec``; called once before first use."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect; called by ``async with store``. Stores usable without it may skip it."""
+
+    async def aclose(self) -> None:
+        """Release connections; afterwards every operation raises ``StoreUnavailable``."""
+        self.closed = True
+
+    @classmethod
+    def from_url(cls, url: str) -> Self:
+        """Build a store from its URL (``tbone.connect`` calls this); default ``cls(url)``."""
+        return cls(url)  # type: ignore[call-arg]  # stores taking a URL override or accept it
+
+    # -- the public face ------------------------------------------------------------------------
+
+    def collection(self, model: type[M], name: str | None = None) -> Collection[M]:
+        """The typed collection of ``model`` documents (named ``model.__name__.lower()``)."""
+        from .collection import Collection
+
+        return Collection(self, CollectionSpec.of(model, name))
+
+    def supports(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    async def ensure_prepared(self, spec: CollectionSpec) -> None:
+        """Run :meth:`prepare` for ``spec`` once per store and collection name."""
+        prepared: dict[str, CollectionSpec] = self.__dict__.setdefault("_tbone_prepared", {})
+        if prepared.get(spec.name) != spec:
+            await self.prepare(spec)
+            prepared[spec.name] = spec
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
