@@ -5,8 +5,11 @@ docs/storage.md for the contract, the query language and its ordering semantics.
 """
 
 from .collection import Collection, Page
+from .connect import connect
 from .cursor import decode_cursor, encode_cursor, value_at
 from .lookup import LOOKUPS
+from .matcher import matches, sort_records
+from .memory import MemoryStore
 from .path import Kind, Target
 from .query import (
     And,
@@ -34,6 +37,7 @@ __all__ = [
     "Document",
     "Filter",
     "Kind",
+    "MemoryStore",
     "Node",
     "Not",
     "Or",
@@ -47,9 +51,12 @@ __all__ = [
     "Target",
     "compile_where",
     "conjoin",
+    "connect",
     "decode_cursor",
     "encode_cursor",
     "expand_search",
+    "matches",
     "parse_order",
+    "sort_records",
     "value_at",
 ]

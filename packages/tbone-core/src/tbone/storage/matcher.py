@@ -1,0 +1,160 @@
+"""The reference semantics of queries: evaluating a tree and sorting, in plain Python.
+
+Values are compared in their native types (a stored ISO string becomes a ``datetime``, a stored
+decimal string a ``Decimal``), loaded by the path's converter. Across types (only possible in
+untyped ``Any`` data) values are ranked: null < numbers < text < booleans < other scalars <
+objects < lists; range lookups (``lt``...) only match values of the same rank, and ``True`` never
+equals ``1``. A missing value is ``null``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from tbone.data import Model
+
+from .cursor import value_at
+from .path import Target
+from .query import And, Filter, Node, Not, Or, Order, Search
+from .store import Document, Record
+
+__all__ = ["matches", "sort_key", "sort_records"]
+
+
+def matches(query: Node | None, document: Document | Model) -> bool:
+    """Whether ``document`` (a model, or its ``to_data(full=True)`` form) satisfies ``query``.
+
+    ``None`` matches everything. This is the meaning every store must reproduce.
+    """
+    doc = document.to_data(full=True) if isinstance(document, Model) else document
+    return query is None or _eval(query, doc)
+
+
+def _eval(node: Node, doc: Document) -> bool:
+    if isinstance(node, Filter):
+        return _LOOKUPS[node.lookup](_native(node.target, doc), node.value)
+    if isinstance(node, And):
+        return all(_eval(c, doc) for c in node.children)
+    if isinstance(node, Or):
+        return any(_eval(c, doc) for c in node.children)
+    if isinstance(node, Not):
+        return not _eval(node.child, doc)
+    return _search(node, doc)
+
+
+def _native(target: Target, doc: Document) -> Any:
+    raw = value_at(doc, target.path)
+    return None if raw is None else target.converter.load(raw)
+
+
+def _search(node: Search, doc: Document) -> bool:
+    texts = [str(v).lower() for t in node.targets if (v := value_at(doc, t.path)) is not None]
+    return all(any(term in text for text in texts) for term in node.terms)
+
+
+# -- ranks, equality and order ------------------------------------------------------------------
+
+
+def _rank(v: Any) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, bool):
+        return 3
+    if isinstance(v, int | float | Decimal):
+        return 1
+    if isinstance(v, str):
+        return 2
+    if isinstance(v, dict | Model):
+        return 5
+    if isinstance(v, list | tuple | set | frozenset):
+        return 6
+    return 4
+
+
+def _plain(v: Any) -> Any:
+    return v.value if isinstance(v, enum.Enum) else v
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that keeps types apart (``True`` is not ``1``), recursively."""
+    a, b = _plain(a), _plain(b)
+    if _rank(a) != _rank(b):
+        return False
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def sort_key(v: Any) -> tuple[Any, ...]:
+    """A key ordering any two values: by rank, then by value within a rank."""
+    v = _plain(v)
+    rank = _rank(v)
+    if rank == 0:
+        return (0,)
+    if rank >= 4 and not _orderable(v):
+        return (rank, json.dumps(v, sort_keys=True, default=str))
+    return (rank, v)
+
+
+def _orderable(v: Any) -> bool:
+    return not isinstance(v, dict | list | tuple | set | frozenset | Model)
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(doc_value: Any, value: Any) -> bool:
+        a, b = _plain(doc_value), _plain(value)
+        return a is not None and _rank(a) == _rank(b) and _orderable(a) and op(a, b)
+
+    return compare
+
+
+def _contains(doc_value: Any, value: Any) -> bool:
+    if isinstance(doc_value, str):
+        return isinstance(value, str) and value in doc_value
+    if isinstance(doc_value, list | tuple | set | frozenset):
+        return any(same(item, value) for item in doc_value)
+    return False
+
+
+def _text(op: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
+    def compare(doc_value: Any, value: Any) -> bool:
+        return isinstance(doc_value, str) and op(doc_value, value)
+
+    return compare
+
+
+_LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": same,
+    "ne": lambda a, b: not same(a, b),
+    "lt": _ordered(lambda a, b: a < b),
+    "lte": _ordered(lambda a, b: a <= b),
+    "gt": _ordered(lambda a, b: a > b),
+    "gte": _ordered(lambda a, b: a >= b),
+    "in": lambda a, b: any(same(a, x) for x in b),
+    "nin": lambda a, b: not any(same(a, x) for x in b),
+    "contains": _contains,
+    "icontains": _text(lambda a, b: b.lower() in a.lower()),
+    "startswith": _text(str.startswith),
+    "exists": lambda a, b: (a is not None) is b,
+}
+
+
+def sort_records(records: Iterable[Record], order: Sequence[Order]) -> list[Record]:
+    """``records`` sorted by ``order``: null first ascending (so last descending)."""
+    result = list(records)
+    for o in reversed(order):  # stable sorts, least significant key first
+        result.sort(key=_record_key(o.target), reverse=o.descending)
+    return result
+
+
+def _record_key(target: Target) -> Callable[[Record], tuple[Any, ...]]:
+    def key(record: Record) -> tuple[Any, ...]:
+        return sort_key(_native(target, record.doc))
+
+    return key

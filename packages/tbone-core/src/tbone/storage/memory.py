@@ -1,0 +1,97 @@
+"""``MemoryStore``: documents in dicts, queries evaluated in Python; the reference store.
+
+Every other store must behave like this one (the conformance kit checks it). Documents are
+copied in and out, so callers never share state with the store. Nothing is global: two stores
+never see each other's data.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable
+
+from .matcher import matches, sort_records
+from .query import Query
+from .store import CollectionSpec, Document, Record, Store
+
+__all__ = ["MemoryStore"]
+
+_Table = dict[Any, Record]
+
+
+class MemoryStore(Store):
+    """An in-process store for tests, demos and as the reference semantics (``memory://``)."""
+
+    tbone_plugin_api = 1
+    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "text_search", "atomic_bulk"})
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._tables: dict[str, _Table] = {}
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStore:
+        return cls(url)
+
+    def _table(self, spec: CollectionSpec) -> _Table:
+        if self.closed:
+            raise StoreUnavailable(f"the memory store {self.url} is closed")
+        return self._tables.setdefault(spec.name, {})
+
+    async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
+        table = self._table(spec)
+        staged: _Table = {}
+        for doc in docs:
+            pk = doc[spec.pk]
+            if pk in table or pk in staged:
+                raise DuplicateKey(f"{spec.name}: {spec.pk} {pk!r} already exists", field=spec.pk)
+            _check_unique(spec, [*table.values(), *staged.values()], doc)
+            staged[pk] = Record(copy.deepcopy(doc), 1)
+        table.update(staged)
+
+    async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
+        found = [r for r in self._table(spec).values() if matches(query.where, r.doc)]
+        found = sort_records(found, query.order)
+        end = None if query.limit is None else query.offset + query.limit
+        return [_copy(r, query.fields) for r in found[query.offset : end]]
+
+    async def replace_doc(
+        self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
+    ) -> int:
+        table = self._table(spec)
+        current = _current(spec, table, pk, expect_version)
+        _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
+        table[pk] = Record(copy.deepcopy(doc), current.version + 1)
+        return current.version + 1
+
+    async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
+        table = self._table(spec)
+        _current(spec, table, pk, expect_version)
+        del table[pk]
+
+
+def _current(spec: CollectionSpec, table: _Table, pk: Any, expect_version: int | None) -> Record:
+    current = table.get(pk)
+    if current is None:
+        raise NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
+    if expect_version is not None and current.version != expect_version:
+        raise Conflict(
+            f"{spec.name} {pk!r} is at version {current.version}, not {expect_version}: "
+            "it changed since you read it; read it again and retry"
+        )
+    return current
+
+
+def _check_unique(spec: CollectionSpec, others: Sequence[Record], doc: Document) -> None:
+    for name in spec.unique:
+        value = doc.get(name)
+        if value is not None and any(r.doc.get(name) == value for r in others):
+            raise DuplicateKey(f"{spec.name}: {name} {value!r} is already taken", field=name)
+
+
+def _copy(record: Record, fields: frozenset[str] | None) -> Record:
+    doc = record.doc if fields is None else {k: v for k, v in record.doc.items() if k in fields}
+    return Record(copy.deepcopy(doc), record.version)
