@@ -10,6 +10,7 @@ from .cursor import decode_cursor, encode_cursor, value_at
 from .lookup import LOOKUPS
 from .matcher import matches, sort_records
 from .memory import MemoryStore
+from .params import Allowed, parse_filter, parse_params
 from .path import Kind, Target
 from .query import (
     And,
@@ -31,6 +32,7 @@ from .store import CAPABILITIES, CollectionSpec, Document, Record, Store
 __all__ = [
     "CAPABILITIES",
     "LOOKUPS",
+    "Allowed",
     "And",
     "Collection",
     "CollectionSpec",
@@ -56,7 +58,9 @@ __all__ = [
     "encode_cursor",
     "expand_search",
     "matches",
+    "parse_filter",
     "parse_order",
+    "parse_params",
     "sort_records",
     "value_at",
 ]

@@ -179,14 +179,19 @@ def compile_where(model: type[Model], *where: Q | Node, **lookups: Any) -> Node 
 
 def compile_lookup(model: type[Model], key: str, value: Any) -> Filter:
     """One ``field__lookup=value`` pair as a :class:`Filter` (``exact`` when no lookup)."""
+    target, lookup = resolve_key(model, key)
+    return Filter(target, lookup, load_value(target, lookup, value, [key]))
+
+
+def resolve_key(model: type[Model], key: str) -> tuple[Target, str]:
+    """``"year__gte"`` -> (the target of ``year``, ``"gte"``); errors name the bad part."""
     parts, lookup = split_key(key, LOOKUPS)
     try:
         target = resolve(model, parts, loc=key)
     except QueryError:
         _raise_if_unknown_lookup(model, parts, key)
         raise
-    op = lookup or "exact"
-    return Filter(target, op, load_value(target, op, value, [key]))
+    return target, lookup or "exact"
 
 
 def _raise_if_unknown_lookup(model: type[Model], parts: list[str], key: str) -> None:
