@@ -174,7 +174,7 @@ def _ensure_primary_key(cls: type[Model]) -> str:
         _promote_to_primary_key(cls)
         return "id"
     cls.__annotations__ = {"id": str, **own}
-    cls.id = field(factory=new_id, primary_key=True, read_only=True)  # type: ignore[attr-defined]  # added before attrs sees the class
+    cls.id = field(factory=new_id, primary_key=True, read_only=True)  # before attrs sees cls
     return "id"
 
 
@@ -186,9 +186,9 @@ def _promote_to_primary_key(cls: type[Model]) -> None:
             options_of(typing.cast(Any, value)), primary_key=True, unique=True, index=True
         )
     elif value is attrs.NOTHING:
-        cls.id = field(primary_key=True)  # type: ignore[attr-defined]  # declared by annotation only
+        cls.id = field(primary_key=True)
     else:
-        cls.id = field(default=value, primary_key=True)  # type: ignore[attr-defined]  # as above
+        cls.id = field(default=value, primary_key=True)
 
 
 # --- the codec -----------------------------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""``API``: resources on named stores, served over HTTP and WebSocket by any transport.
+
+::
+
+    api = API(prefix="/api", stores={"default": "sqlite:///books.db", "cache": "memory://"})
+    api.register(BookResource)  # on store "default"
+    api.register(SessionResource, store="cache")  # stores mix per resource
+    api.mount(app)  # a Sanic app or an aiohttp Application
+
+    async with api:  # or let the transport run the lifespan
+        book = await api.resource("books").create({"title": "Dune", "author": "Herbert"})
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+from . import plugins
+from .data import Model
+from .errors import PluginNotFound
+from .http.cors import CORS
+from .http.handler import HTTPHandler
+from .http.message import Request, Response
+from .http.problem import problem_body
+from .resources.auth import Authenticator, Permission
+from .resources.context import Context, Via
+from .resources.resource import Resource
+from .storage.connect import connect
+from .storage.store import Store
+
+__all__ = ["API", "Event", "EventListener"]
+
+log = logging.getLogger("tbone")
+
+R = TypeVar("R", bound=type[Resource[Any]])
+Event = Literal["created", "updated", "deleted"]
+EventListener = Callable[[Resource[Any], Event, Model], Awaitable[None]]
+_RESERVED_NAMES = frozenset({"openapi.json", "ws", "tbone.js"})
+
+
+class API:
+    """A set of resources on named stores, with one lifespan and one request handler."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "/api",
+        stores: Mapping[str, str | Store] | str | Store | None = None,
+        authenticator: Authenticator | None = None,
+        permissions: Sequence[Permission] = (),
+        cors: CORS | bool | None = None,
+        max_body_size: int = 1 << 20,
+        title: str = "TBone API",
+        version: str = "0.1.0",
+    ) -> None:
+        if prefix and not prefix.startswith("/"):
+            raise ValueError(f"prefix must start with '/', got {prefix!r}")
+        self.prefix = prefix.rstrip("/")
+        self.stores: dict[str, Store] = {
+            name: connect(store) for name, store in _named(stores).items()
+        }
+        self.authenticator = authenticator
+        self.permissions: Sequence[Permission] = tuple(permissions)
+        self.cors = CORS() if cors is True else (cors or None)
+        self.max_body_size = max_body_size
+        self.title = title
+        self.version = version
+        self.resources: dict[str, Resource[Any]] = {}
+        self.listeners: list[EventListener] = []
+        self.started = False
+        self.http = HTTPHandler(self)
+        self.http.extras["openapi.json"] = self._openapi_response
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def register(self, resource: R, *, store: str = "default") -> R:
+        """Serve ``resource`` from the named store; usable as a class decorator."""
+        if self.started:
+            raise RuntimeError("register resources before the API starts")
+        resource.check_config()
+        name = resource.name
+        if name in self.resources or name in _RESERVED_NAMES or "/" in name or not name:
+            raise ValueError(f"cannot register a resource named {name!r}: taken or reserved")
+        if store not in self.stores:
+            raise KeyError(f"no store named {store!r}; stores: {', '.join(self.stores)}")
+        self.resources[name] = resource(self, self.stores[store])
+        return resource
+
+    def resource(self, name: str) -> Resource[Any]:
+        """The registered resource called ``name``, for calls from Python."""
+        try:
+            return self.resources[name]
+        except KeyError:
+            raise KeyError(
+                f"no resource named {name!r}; registered: {', '.join(self.resources)}"
+            ) from None
+
+    def on_event(self, listener: EventListener) -> EventListener:
+        """Call ``listener(resource, event, obj)`` after every committed write."""
+        self.listeners.append(listener)
+        return listener
+
+    # -- lifespan --------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Open every store and prepare every collection (idempotent)."""
+        if self.started:
+            return
+        opened: list[Store] = []
+        try:
+            for store in self.stores.values():
+                await store.open()
+                opened.append(store)
+            for resource in self.resources.values():
+                await resource.store.ensure_prepared(resource.collection.spec)
+        except BaseException:
+            for store in reversed(opened):
+                await store.aclose()
+            raise
+        self.started = True
+
+    async def shutdown(self) -> None:
+        """Close every store, in reverse order (idempotent)."""
+        if not self.started:
+            return
+        self.started = False
+        for store in reversed(list(self.stores.values())):
+            try:
+                await store.aclose()
+            except Exception:  # keep closing the others; report this one
+                log.exception("closing a store failed")
+
+    async def __aenter__(self) -> Self:
+        await self.startup()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one HTTP request (transports call this); never raises for bad input."""
+        return await self.http.handle(request)
+
+    def problem(self, status: int, detail: str) -> Response:
+        """An ``application/problem+json`` response, for transports' own refusals (e.g. 413)."""
+        from .http.body import encode_json
+        from .http.problem import PROBLEM_JSON
+
+        return Response(
+            status, (("Content-Type", PROBLEM_JSON),), encode_json(problem_body(status, detail))
+        )
+
+    async def context_for(
+        self, request: Request, resource: Resource[Any] | None, via: Via
+    ) -> Context:
+        """Authenticate ``request`` (the resource's authenticator, else the API's)."""
+        authenticator = resource.active_authenticator() if resource else self.authenticator
+        user = await authenticator.authenticate(request) if authenticator is not None else None
+        return Context(api=self, request=request, user=user, via=via)
+
+    def mount(self, app: object, *, transport: str | None = None) -> None:
+        """Serve this API from ``app`` through the transport plugin that can mount it."""
+        transport_cls = plugins.load("transport", transport) if transport else _transport_for(app)
+        transport_cls().mount(self, app)
+
+    async def publish(self, resource: Resource[Any], event: Event, obj: Model) -> None:
+        """Announce a committed write to every listener; a failing listener is logged."""
+        for listener in self.listeners:
+            try:
+                await listener(resource, event, obj)
+            except Exception:
+                log.exception("an event listener failed for %s %s", resource.name, event)
+
+    # -- OpenAPI ---------------------------------------------------------------------------------
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document describing every registered resource."""
+        from .openapi import build_openapi
+
+        return build_openapi(self)
+
+    def _openapi_response(self, request: Request) -> Response:
+        from .http.body import encode_json
+
+        return Response(200, (("Content-Type", "application/json"),), encode_json(self.openapi()))
+
+
+def _named(stores: Mapping[str, str | Store] | str | Store | None) -> dict[str, str | Store]:
+    if stores is None:
+        return {"default": "memory://"}
+    if isinstance(stores, str | Store):
+        return {"default": stores}
+    return dict(stores)
+
+
+def _transport_for(app: object) -> Any:
+    names = [info.name for info in plugins.available("transport")]
+    for name in names:
+        candidate = plugins.load("transport", name)
+        if candidate.can_mount(app):
+            return candidate
+    installed = ", ".join(names) or "none"
+    raise PluginNotFound(
+        f"no transport can mount a {type(app).__module__}.{type(app).__qualname__}; installed "
+        f"transports: {installed}. Install one with: "
+        'pip install "tbone-core[sanic]" or pip install "tbone-core[aiohttp]"'
+    )

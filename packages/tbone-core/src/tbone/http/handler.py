@@ -1,0 +1,338 @@
+"""The HTTP face of the API, sans-io: route a :class:`Request`, run the resource, answer.
+
+| request                         | action  | success                                  |
+|---------------------------------|---------|------------------------------------------|
+| ``GET/HEAD {prefix}/{name}``    | list    | 200 ``{"objects": [...], "meta": {...}}`` |
+| ``POST {prefix}/{name}``        | create  | 201 + ``Location`` (a JSON array: bulk)   |
+| ``GET/HEAD {prefix}/{name}/{pk}``| detail | 200 + ``ETag``; ``If-None-Match`` -> 304  |
+| ``PUT / PATCH .../{pk}``        | replace / update | 200 + ``ETag``; stale ``If-Match`` -> 412 |
+| ``DELETE .../{pk}``             | delete  | 204                                      |
+| ``OPTIONS`` anything            |         | 204 + ``Allow`` (+ CORS preflight)       |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode
+
+from ..errors import Conflict, QueryError
+from ..resources.context import Context
+from ..resources.resource import ListQuery, ListResult, Resource
+from ..storage.params import parse_params
+from .body import decode_json, encode_json
+from .message import Request, Response
+from .problem import PROBLEM_JSON, HTTPError, problem_for
+
+if TYPE_CHECKING:
+    from ..api import API
+
+__all__ = ["HTTPHandler"]
+
+log = logging.getLogger("tbone")
+
+_JSON = ("Content-Type", "application/json")
+_RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q"})
+_MAX_OFFSET = 2**31 - 1
+_COLLECTION_METHODS = {"list": ("GET", "HEAD"), "create": ("POST",)}
+_ITEM_METHODS = {
+    "detail": ("GET", "HEAD"),
+    "replace": ("PUT",),
+    "update": ("PATCH",),
+    "delete": ("DELETE",),
+}
+_ACTION_OF = {
+    "collection": {"GET": "list", "HEAD": "list", "POST": "create"},
+    "item": {
+        "GET": "detail",
+        "HEAD": "detail",
+        "PUT": "replace",
+        "PATCH": "update",
+        "DELETE": "delete",
+    },
+}
+
+
+class HTTPHandler:
+    """Routes requests under ``api.prefix`` to resources and renders their results."""
+
+    def __init__(self, api: API) -> None:
+        self.api = api
+        self.prefix = api.prefix.rstrip("/")
+        #: extra ``GET {prefix}/{segment}`` endpoints (``openapi.json``, ``tbone.js``)
+        self.extras: dict[str, Callable[[Request], Response]] = {}
+
+    async def handle(self, request: Request) -> Response:
+        allowed: Sequence[str] = ()
+        try:
+            parts = self._segments(request.path)
+            allowed = self._allowed_methods(parts)
+            response = await self._dispatch(request, parts, allowed)
+        except Exception as exc:  # every failure becomes a problem document, never a traceback
+            response = self.error_response(exc, request)
+        return self._finish(request, response, allowed)
+
+    def error_response(self, exc: BaseException, request: Request | None = None) -> Response:
+        status, body, headers = problem_for(exc)
+        if status >= 500:
+            where = f"{request.method} {request.path}" if request else "a request"
+            log.error("unhandled error while handling %s", where, exc_info=exc)
+        return Response(status, ((*_problem_type(),), *headers), encode_json(body))
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def _segments(self, path: str) -> list[str]:
+        prefix = self.prefix
+        if path != prefix and not path.startswith(prefix + "/"):
+            raise HTTPError(
+                404, f"nothing is served at {path}; the API lives under {prefix or '/'}"
+            )
+        rest = path[len(prefix) :].strip("/")
+        return [unquote(part) for part in rest.split("/")] if rest else []
+
+    def _allowed_methods(self, parts: list[str]) -> tuple[str, ...]:
+        if len(parts) == 0 or (len(parts) == 1 and parts[0] in self.extras):
+            return ("GET", "HEAD", "OPTIONS")
+        if len(parts) > 2:
+            raise HTTPError(404, "no such endpoint")
+        resource = self._resource(parts[0])
+        table = _COLLECTION_METHODS if len(parts) == 1 else _ITEM_METHODS
+        methods = [m for action, ms in table.items() if action in resource.actions for m in ms]
+        return (*methods, "OPTIONS")
+
+    def _resource(self, name: str) -> Resource[Any]:
+        resource = self.api.resources.get(name)
+        if resource is None:
+            known = ", ".join(sorted(self.api.resources)) or "none"
+            raise HTTPError(404, f"there is no resource named {name!r} (resources: {known})")
+        return resource
+
+    async def _dispatch(
+        self, request: Request, parts: list[str], allowed: Sequence[str]
+    ) -> Response:
+        method = request.method.upper()
+        if method == "OPTIONS":
+            return Response(204)
+        if method not in allowed:
+            listed = ", ".join(allowed)
+            raise HTTPError(
+                405, f"{method} is not allowed here; use {listed}", headers=[("Allow", listed)]
+            )
+        if not parts:
+            return self._index()
+        if len(parts) == 1 and parts[0] in self.extras:
+            return self.extras[parts[0]](request)
+        resource = self._resource(parts[0])
+        ctx = await self.api.context_for(request, resource, via="http")
+        if len(parts) == 1:
+            return await self._collection(request, resource, ctx, method)
+        return await self._item(request, resource, ctx, method, resource.pk_from_text(parts[1]))
+
+    def _index(self) -> Response:
+        links = {name: f"{self.prefix}/{name}" for name in sorted(self.api.resources)}
+        return _json(200, {"resources": links, "openapi": f"{self.prefix}/openapi.json"})
+
+    # -- collection ---------------------------------------------------------------------------
+
+    async def _collection(
+        self, request: Request, resource: Resource[Any], ctx: Context, method: str
+    ) -> Response:
+        if method == "POST":
+            data = decode_json(request.headers, request.body, self.api.max_body_size)
+            if isinstance(data, list):
+                created = await resource.create_many(data, ctx)
+                body = {"objects": [resource.serialize(o, ctx) for o in created]}
+                return _json(201, body)
+            obj = await resource.create(data, ctx)
+            pk = obj.to_data(fields={resource.pk})[resource.pk]
+            location = f"{self.prefix}/{resource.name}/{quote(str(pk), safe='')}"
+            return _json(
+                201, resource.serialize(obj, ctx), ("Location", location), ("ETag", _etag(obj))
+            )
+        query = self.list_query(resource, request.query)
+        result = await resource.list(query, ctx)
+        return _json(200, self._page_body(request, resource, ctx, query, result))
+
+    def list_query(self, resource: Resource[Any], pairs: list[tuple[str, str]]) -> ListQuery:
+        """Parse ``order_by limit offset cursor fields q`` and the filters of a query string."""
+        params = dict(p for p in pairs if p[0] in _RESERVED)
+        filters = [p for p in pairs if p[0] not in _RESERVED]
+        where = parse_params(resource.model, filters, allowed=resource.filter_fields)
+        limit = _integer(params, "limit", resource.page_size, resource.max_page_size)
+        offset = _integer(params, "offset", 0, _MAX_OFFSET)
+        search = params.get("q") or None
+        if search is not None and not resource.search_fields:
+            raise QueryError.single(["q"], f"{resource.name} does not support search", "search")
+        return ListQuery(
+            where=where,
+            order_by=self._order(resource, params.get("order_by")),
+            limit=limit,
+            offset=offset,
+            cursor=params.get("cursor") or None,
+            fields=self._fields(resource, params.get("fields")),
+            search=search,
+        )
+
+    def _order(self, resource: Resource[Any], text: str | None) -> tuple[str, ...]:
+        if not text:
+            return ()
+        keys = tuple(k.strip() for k in text.split(",") if k.strip())
+        allowed = set(resource.order_fields)
+        bad = [k for k in keys if k.lstrip("-") not in allowed]
+        if bad:
+            listed = ", ".join(resource.order_fields) or "none"
+            raise QueryError.single(
+                ["order_by"], f"cannot order by {', '.join(bad)}; allowed: {listed}", "order_by"
+            )
+        return keys
+
+    def _fields(self, resource: Resource[Any], text: str | None) -> tuple[str, ...] | None:
+        if text is None:
+            return None
+        names = tuple(n.strip() for n in text.split(",") if n.strip())
+        visible = _visible_fields(resource)
+        bad = [n for n in names if n not in visible]
+        if bad:
+            listed = ", ".join(sorted(visible))
+            raise QueryError.single(
+                ["fields"], f"unknown fields {', '.join(bad)}; choose from {listed}", "fields"
+            )
+        return (resource.pk, *names)
+
+    def _page_body(
+        self,
+        request: Request,
+        resource: Resource[Any],
+        ctx: Context,
+        query: ListQuery,
+        result: ListResult[Any],
+    ) -> dict[str, Any]:
+        objects = [resource.serialize(o, ctx, query.fields) for o in result.objects]
+        base = f"{self.prefix}/{resource.name}"
+        pairs = [p for p in request.query if p[0] not in ("offset", "cursor")]
+        next_url = previous = None
+        if query.cursor is not None:
+            if result.next_cursor:
+                next_url = _url(base, [*pairs, ("cursor", result.next_cursor)])
+        else:
+            end = result.offset + result.limit
+            if result.limit and end < result.total_count:
+                next_url = _url(base, [*pairs, ("offset", str(end))])
+            if result.offset > 0:
+                previous = _url(
+                    base, [*pairs, ("offset", str(max(0, result.offset - result.limit)))]
+                )
+        meta = {
+            "total_count": result.total_count,
+            "limit": result.limit,
+            "offset": result.offset,
+            "next": next_url,
+            "previous": previous,
+            "cursor": result.next_cursor,
+        }
+        return {"objects": objects, "meta": meta}
+
+    # -- item -----------------------------------------------------------------------------------
+
+    async def _item(
+        self, request: Request, resource: Resource[Any], ctx: Context, method: str, pk: Any
+    ) -> Response:
+        if method in ("GET", "HEAD"):
+            fields = self._fields(resource, dict(request.query).get("fields"))
+            obj = await resource.detail(pk, ctx)
+            etag = _etag(obj, fields)
+            if _matches_etag(request.headers.get("if-none-match"), etag):
+                return Response(304, (("ETag", etag),))
+            return _json(200, resource.serialize(obj, ctx, fields), ("ETag", etag))
+        expect = _expected_version(request.headers.get("if-match"))
+        try:
+            if method == "DELETE":
+                await resource.delete(pk, ctx, expect_version=expect)
+                return Response(204)
+            data = decode_json(request.headers, request.body, self.api.max_body_size)
+            write = resource.replace if method == "PUT" else resource.update
+            obj = await write(pk, data, ctx, expect_version=expect)
+        except Conflict as exc:
+            if expect is None:
+                raise
+            raise HTTPError(412, str(exc), slug="precondition-failed") from exc
+        return _json(200, resource.serialize(obj, ctx), ("ETag", _etag(obj)))
+
+    # -- finishing ------------------------------------------------------------------------------
+
+    def _finish(self, request: Request, response: Response, allowed: Sequence[str]) -> Response:
+        extra: list[tuple[str, str]] = []
+        if request.method.upper() == "OPTIONS" and response.status == 204 and allowed:
+            extra.append(("Allow", ", ".join(allowed)))
+        if self.api.cors is not None:
+            extra += self.api.cors.headers(request, allowed)
+        if request.method.upper() == "HEAD" and response.body:
+            response = Response(response.status, response.headers, b"")
+        if extra:
+            response = Response(response.status, (*response.headers, *extra), response.body)
+        return response
+
+
+def _problem_type() -> tuple[str, str]:
+    return ("Content-Type", PROBLEM_JSON)
+
+
+def _json(status: int, body: Any, *headers: tuple[str, str]) -> Response:
+    return Response(status, (_JSON, *headers), encode_json(body))
+
+
+def _url(base: str, pairs: list[tuple[str, str]]) -> str:
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+def _visible_fields(resource: Resource[Any]) -> set[str]:
+    from ..data import fields_of
+    from ..data.model import computed_of
+
+    fields = fields_of(resource.model)
+    names = {n for n, f in fields.items() if not (f.options.private or f.options.write_only)}
+    return names | set(computed_of(resource.model))
+
+
+def _integer(params: dict[str, str], name: str, default: int, maximum: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise QueryError.single([name], f"{name} must be a whole number", name) from None
+    if not 0 <= value <= maximum:
+        raise QueryError.single([name], f"{name} must be between 0 and {maximum}", name)
+    return value
+
+
+def _etag(obj: Any, fields: Sequence[str] | None = None) -> str:
+    from ..data import version_of
+
+    tag = f"v{version_of(obj) or 0}"
+    if fields is not None:
+        tag += "-" + hashlib.sha1(",".join(fields).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f'"{tag}"'
+
+
+def _matches_etag(header: str | None, etag: str) -> bool:
+    if header is None:
+        return False
+    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def _expected_version(header: str | None) -> int | None:
+    """The version an ``If-Match`` header names; 412 for one that names no version of ours."""
+    if header is None or header.strip() == "*":
+        return None
+    for candidate in header.split(","):
+        tag = candidate.strip().removeprefix("W/").strip('"')
+        if tag.startswith("v") and tag[1:].isdigit():
+            return int(tag[1:])
+    raise HTTPError(
+        412, "If-Match names no current version of this object", slug="precondition-failed"
+    )

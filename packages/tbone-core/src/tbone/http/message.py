@@ -1,0 +1,78 @@
+"""Sans-io HTTP messages: what transports hand to the API and what they get back.
+
+Transports (tbone-sanic, tbone-aiohttp, the WebSocket session) build a :class:`Request` from
+whatever their framework gives them, call ``await api.handle(request)``, and write the
+:class:`Response` out unchanged. No HTTP semantics live in transports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+
+__all__ = ["Headers", "Request", "Response"]
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only request headers; repeated headers are joined with ", "."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        merged: dict[str, str] = {}
+        for name, value in pairs:
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        self._items = merged
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Any:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+@attrs.frozen
+class Request:
+    """One HTTP request: ``path`` is percent-decoded, ``query_string`` is raw."""
+
+    method: str
+    path: str
+    query_string: str = ""
+    headers: Headers = attrs.field(factory=Headers, converter=Headers)
+    body: bytes = b""
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """The query string as ordered (name, value) pairs, blank values kept."""
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+
+@attrs.frozen
+class Response:
+    """One HTTP response; ``headers`` keep their order and may repeat."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), if present."""
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None

@@ -1,0 +1,433 @@
+"""``Resource``: one model exposed as a REST collection, configured by class attributes.
+
+A resource is declared once and served over HTTP, over the WebSocket and to Python callers;
+all three run the same methods, so hooks, ``scope`` and permissions apply everywhere::
+
+    class BookResource(Resource):
+        model = Book
+        name = "books"
+        filter_fields = {"author": ["exact", "in"], "year": ["exact", "gte", "lte"]}
+        order_fields = ["year", "title"]
+        default_order = ["-year"]
+
+        def scope(self, ctx):  # row-level: applied to every read, write and event
+            return Q(owner=ctx.user) if ctx.user else None
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+
+import attrs
+
+from ..data import Model, fields_of, pk_of, version_of
+from ..errors import Conflict, ErrorDetail, NotFound, QueryError, ValidationError
+from ..http.problem import HTTPError
+from ..storage import Node, Q
+from ..storage.lookup import LOOKUPS
+from ..storage.matcher import matches
+from ..storage.query import compile_where, parse_order
+from .auth import Authenticator, Permission
+from .context import Context
+
+if TYPE_CHECKING:
+    from ..api import API
+    from ..storage.collection import Collection as StoreCollection
+    from ..storage.store import Store
+
+__all__ = ["ACTIONS", "ListQuery", "ListResult", "Resource"]
+
+M = TypeVar("M", bound=Model)
+
+ACTIONS = ("list", "detail", "create", "replace", "update", "delete")
+_MERGE_ATTEMPTS = 8
+
+
+@attrs.frozen(kw_only=True)
+class ListQuery:
+    """What a list call asks for; HTTP and WebSocket build it from the query string."""
+
+    where: Node | None = None
+    order_by: tuple[str, ...] = ()
+    limit: int | None = None
+    offset: int = 0
+    cursor: str | None = None
+    fields: tuple[str, ...] | None = None
+    search: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ListResult(Generic[M]):
+    """One page of a list: the objects, the total matching, and where the next page starts."""
+
+    objects: builtins.list[M]
+    total_count: int
+    limit: int
+    offset: int
+    next_cursor: str | None
+
+
+class Resource(Generic[M]):
+    """Base class of resources; see the module docstring and docs/resources.md."""
+
+    model: ClassVar[type[Model]]
+    #: URL segment and event namespace; defaults to the model name, lower-cased, plus "s"
+    name: ClassVar[str]
+    #: field path -> lookups allowed in filters (``{"year": ["exact", "gte"]}``)
+    filter_fields: ClassVar[Mapping[str, Collection[str]]] = {}
+    order_fields: ClassVar[Sequence[str]] = ()
+    default_order: ClassVar[Sequence[str]] = ()
+    #: fields ``?q=`` searches (case-insensitive, or the store's native text search)
+    search_fields: ClassVar[Sequence[str]] = ()
+    page_size: ClassVar[int] = 20
+    max_page_size: ClassVar[int] = 100
+    max_bulk_size: ClassVar[int] = 100
+    #: the actions this resource serves; leave some out to make it e.g. read-only
+    actions: ClassVar[Collection[str]] = ACTIONS
+    #: overrides the API's authenticator / permissions when set
+    authenticator: ClassVar[Authenticator | None] = None
+    permissions: ClassVar[Sequence[Permission] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        model = cls.__dict__.get("model")
+        if model is not None and "name" not in cls.__dict__:
+            cls.name = model.__name__.lower() + "s"
+
+    def __init__(self, api: API, store: Store) -> None:
+        self.api = api
+        self.store = store
+        self.collection = cast("StoreCollection[M]", store.collection(self.model, self.name))
+        self.pk = pk_of(self.model)
+        fields = fields_of(self.model)
+        self._read_only = frozenset(n for n, f in fields.items() if f.options.read_only)
+        self._private = frozenset(n for n, f in fields.items() if f.options.private)
+        self._carried = self._read_only | self._private
+        self._forbid_extra = self.model.__tbone_extra__ == "forbid"
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @classmethod
+    def check_config(cls) -> None:
+        """Refuse a misconfigured resource when it is registered, naming what is wrong."""
+        where = f"{cls.__name__}"
+        if not isinstance(getattr(cls, "model", None), type) or not issubclass(cls.model, Model):
+            raise TypeError(f"{where}.model must be a tbone.Model subclass")
+        pk_of(cls.model)  # embedded models cannot be resources
+        unknown = set(cls.actions) - set(ACTIONS)
+        if unknown:
+            raise TypeError(f"{where}.actions has unknown actions {sorted(unknown)}; use {ACTIONS}")
+        for path, lookups in cls.filter_fields.items():
+            bad = set(lookups) - set(LOOKUPS)
+            if bad:
+                raise TypeError(
+                    f"{where}.filter_fields[{path!r}] has unknown lookups {sorted(bad)}"
+                )
+            compile_where(cls.model, Q(**{f"{path.replace('.', '__')}__exists": True}))
+        parse_order(cls.model, [*cls.order_fields, *cls.default_order])
+        for name in cls.search_fields:
+            compile_where(cls.model, Q(**{f"{name.replace('.', '__')}__icontains": "x"}))
+        if not 0 < cls.page_size <= cls.max_page_size:
+            raise TypeError(f"{where}: page_size must be between 1 and max_page_size")
+
+    # -- overridable behaviour ------------------------------------------------------------------
+
+    def scope(self, ctx: Context) -> Q | Mapping[str, Any] | None:
+        """A row-level filter applied to every read, write and event for ``ctx``; None for all."""
+        return None
+
+    def serialize(
+        self, obj: M, ctx: Context, fields: Collection[str] | None = None
+    ) -> dict[str, Any]:
+        """The object as this context sees it (private and write-only fields never)."""
+        return obj.to_data(fields=fields)
+
+    async def before_list(self, ctx: Context, query: ListQuery) -> None:
+        """Called before listing; raise ``HTTPError`` to refuse."""
+
+    async def after_list(self, ctx: Context, result: ListResult[M]) -> None:
+        """Called with the page about to be returned."""
+
+    async def before_detail(self, ctx: Context, obj: M) -> None:
+        """Called with the object about to be returned."""
+
+    async def before_create(self, ctx: Context, data: dict[str, Any]) -> None:
+        """Called with the client's data (read-only fields removed); may change it in place."""
+
+    async def after_create(self, ctx: Context, obj: M) -> None:
+        """Called once the object is stored."""
+
+    async def before_replace(self, ctx: Context, current: M, data: dict[str, Any]) -> None:
+        """Called with the stored object and the replacement data; may change ``data``."""
+
+    async def after_replace(self, ctx: Context, obj: M) -> None:
+        """Called once the replacement is stored."""
+
+    async def before_update(self, ctx: Context, current: M, data: dict[str, Any]) -> None:
+        """Called with the stored object and the partial changes; may change ``data``."""
+
+    async def after_update(self, ctx: Context, obj: M) -> None:
+        """Called once the update is stored."""
+
+    async def before_delete(self, ctx: Context, obj: M) -> None:
+        """Called with the object about to be deleted."""
+
+    async def after_delete(self, ctx: Context, obj: M) -> None:
+        """Called once the object is deleted."""
+
+    # -- actions ------------------------------------------------------------------------------
+
+    async def list(
+        self, query: ListQuery | None = None, ctx: Context | None = None
+    ) -> ListResult[M]:
+        """A page of objects visible to ``ctx``."""
+        ctx = self._context(ctx)
+        query = query or ListQuery()
+        await self.authorize(ctx, "list")
+        await self.before_list(ctx, query)
+        limit = self.page_size if query.limit is None else query.limit
+        where = [n for n in (query.where, self.scope_node(ctx)) if n is not None]
+        search_fields = self.search_fields or None
+        page = await self.collection.find(
+            *where,
+            order_by=query.order_by or tuple(self.default_order),
+            limit=limit,
+            offset=query.offset,
+            cursor=query.cursor,
+            search=query.search,
+            search_fields=search_fields,
+        )
+        total = await self.collection.count(
+            *where, search=query.search, search_fields=search_fields
+        )
+        result = ListResult(
+            objects=page.items,
+            total_count=total,
+            limit=limit,
+            offset=query.offset,
+            next_cursor=page.next_cursor,
+        )
+        await self.after_list(ctx, result)
+        return result
+
+    async def detail(self, pk: Any, ctx: Context | None = None) -> M:
+        """The object with primary key ``pk``; ``NotFound`` if absent or outside the scope."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "detail")
+        obj = await self.get_visible(pk, ctx)
+        await self.authorize(ctx, "detail", obj)
+        await self.before_detail(ctx, obj)
+        return obj
+
+    async def create(self, data: Mapping[str, Any], ctx: Context | None = None) -> M:
+        """Validate client data into a new object, store it and announce it."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "create")
+        obj = await self._new(data, ctx)
+        await self.collection.insert(obj)
+        await self._created(ctx, obj)
+        return obj
+
+    async def create_many(
+        self, items: Sequence[Mapping[str, Any]], ctx: Context | None = None
+    ) -> builtins.list[M]:
+        """Create several objects: all are validated first, errors located by index."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "create")
+        if len(items) > self.max_bulk_size:
+            raise HTTPError(
+                413, f"at most {self.max_bulk_size} objects per request", slug="too-many-objects"
+            )
+        objs: builtins.list[M] = []
+        errors: builtins.list[ErrorDetail] = []
+        for index, item in enumerate(items):
+            try:
+                objs.append(await self._new(item, ctx))
+            except ValidationError as exc:
+                errors.extend({**e, "loc": [index, *e["loc"]]} for e in exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        await self.collection.insert_many(objs)
+        for obj in objs:
+            await self._created(ctx, obj)
+        return objs
+
+    async def replace(
+        self,
+        pk: Any,
+        data: Mapping[str, Any],
+        ctx: Context | None = None,
+        *,
+        expect_version: int | None = None,
+    ) -> M:
+        """Replace every client-writable field; read-only and private ones are kept."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "replace")
+        current = await self.get_visible(pk, ctx)
+        await self.authorize(ctx, "replace", current)
+        changes = self.clean_input(data)
+        self._check_pk(changes, current)
+        await self.before_replace(ctx, current, changes)
+        obj = await self._store_merged(ctx, current, changes, expect_version, partial=False)
+        await self.after_replace(ctx, obj)
+        await self.api.publish(self, "updated", obj)
+        return obj
+
+    async def update(
+        self,
+        pk: Any,
+        data: Mapping[str, Any],
+        ctx: Context | None = None,
+        *,
+        expect_version: int | None = None,
+    ) -> M:
+        """Change only the given fields (PATCH)."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "update")
+        current = await self.get_visible(pk, ctx)
+        await self.authorize(ctx, "update", current)
+        changes = self.clean_input(data)
+        self._check_pk(changes, current)
+        await self.before_update(ctx, current, changes)
+        obj = await self._store_merged(ctx, current, changes, expect_version, partial=True)
+        await self.after_update(ctx, obj)
+        await self.api.publish(self, "updated", obj)
+        return obj
+
+    async def delete(
+        self, pk: Any, ctx: Context | None = None, *, expect_version: int | None = None
+    ) -> None:
+        """Delete one object and announce it."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "delete")
+        current = await self.get_visible(pk, ctx)
+        await self.authorize(ctx, "delete", current)
+        await self.before_delete(ctx, current)
+        await self.collection.delete(pk, expect_version=expect_version)
+        await self.after_delete(ctx, current)
+        await self.api.publish(self, "deleted", current)
+
+    # -- building blocks ------------------------------------------------------------------------
+
+    async def authorize(self, ctx: Context, action: str, obj: M | None = None) -> None:
+        """Raise ``HTTPError`` 405/401/403 unless ``ctx`` may perform ``action``."""
+        if action not in self.actions:
+            raise HTTPError(
+                405, f"{self.name} does not support {action}", slug="method-not-allowed"
+            )
+        if ctx.trusted:
+            return
+        for permission in self.active_permissions():
+            if not await permission.allows(ctx, action, obj):
+                raise self._denied(ctx, action)
+
+    def active_permissions(self) -> Sequence[Permission]:
+        return self.permissions if self.permissions is not None else self.api.permissions
+
+    def active_authenticator(self) -> Authenticator | None:
+        return self.authenticator if self.authenticator is not None else self.api.authenticator
+
+    def scope_node(self, ctx: Context) -> Node | None:
+        """The compiled ``scope(ctx)`` filter."""
+        scope = self.scope(ctx)
+        if scope is None:
+            return None
+        if isinstance(scope, Q):
+            return compile_where(self.model, scope)
+        return compile_where(self.model, **scope)
+
+    def in_scope(self, obj: M, ctx: Context) -> bool:
+        return matches(self.scope_node(ctx), obj)
+
+    async def get_visible(self, pk: Any, ctx: Context) -> M:
+        """The object if it exists and ``ctx`` may see it; ``NotFound`` otherwise (no leaks)."""
+        obj = await self.collection.get(pk)
+        if obj is None or not self.in_scope(obj, ctx):
+            raise NotFound(f"no {self.name} object has {self.pk} {pk!r}")
+        return obj
+
+    def clean_input(self, data: Any) -> dict[str, Any]:
+        """Client data minus read-only fields; private fields are unknown to clients."""
+        if not isinstance(data, Mapping):
+            raise ValidationError.single([], "expected a JSON object", "model_type")
+        private = [k for k in data if k in self._private]
+        if private and self._forbid_extra:
+            raise ValidationError(
+                [{"loc": [k], "msg": "unknown field", "type": "extra_forbidden"} for k in private]
+            )
+        return {
+            k: v for k, v in data.items() if k not in self._read_only and k not in self._private
+        }
+
+    def pk_from_text(self, text: str) -> Any:
+        """Type a primary key taken from a URL; ``NotFound`` when it cannot be one."""
+        from ..storage.params import parse_params
+
+        try:
+            node = parse_params(self.model, [(self.pk, text)])
+        except QueryError:
+            raise NotFound(f"no {self.name} object has {self.pk} {text!r}") from None
+        return getattr(node, "value", text)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _context(self, ctx: Context | None) -> Context:
+        return ctx if ctx is not None else Context(api=self.api, trusted=True)
+
+    def _denied(self, ctx: Context, action: str) -> HTTPError:
+        if ctx.user is None and self.active_authenticator() is not None:
+            return HTTPError(401, "authentication required", slug="unauthorized")
+        return HTTPError(403, f"you may not {action} {self.name}", slug="forbidden")
+
+    def _check_pk(self, changes: Mapping[str, Any], current: M) -> None:
+        if self.pk in changes and changes[self.pk] != current.to_data(fields={self.pk})[self.pk]:
+            raise ValidationError.single([self.pk], "the primary key cannot change", "pk")
+
+    def _check_scope(self, obj: M, ctx: Context) -> None:
+        if not self.in_scope(obj, ctx):
+            raise HTTPError(
+                403,
+                f"the object would be outside what you may access in {self.name}",
+                slug="forbidden",
+            )
+
+    async def _new(self, data: Mapping[str, Any], ctx: Context) -> M:
+        clean = self.clean_input(data)
+        await self.before_create(ctx, clean)
+        obj: M = self.model.from_data(clean)  # type: ignore[assignment]  # model is M
+        self._check_scope(obj, ctx)
+        await self.authorize(ctx, "create", obj)
+        return obj
+
+    async def _created(self, ctx: Context, obj: M) -> None:
+        await self.after_create(ctx, obj)
+        await self.api.publish(self, "created", obj)
+
+    async def _store_merged(
+        self,
+        ctx: Context,
+        current: M,
+        changes: dict[str, Any],
+        expect_version: int | None,
+        *,
+        partial: bool,
+    ) -> M:
+        """Apply ``changes`` to ``current`` (all other fields kept when ``partial``, only
+        read-only and private ones otherwise), validate, and write it only if ``current`` is
+        still the stored version; a lost race is retried unless the caller named a version."""
+        for _ in range(_MERGE_ATTEMPTS):
+            stored = current.to_data(full=True)
+            base = stored if partial else {k: stored[k] for k in self._carried if k in stored}
+            obj: M = self.model.from_data(base | changes)  # type: ignore[assignment]  # model is M
+            self._check_scope(obj, ctx)
+            try:
+                return await self.collection.replace(
+                    obj, expect_version=expect_version or version_of(current)
+                )
+            except Conflict:
+                if expect_version is not None:
+                    raise
+            current = await self.get_visible(getattr(current, self.pk), ctx)
+        raise Conflict(f"{self.name} {getattr(current, self.pk)!r} kept changing; try again")
