@@ -199,8 +199,10 @@ def _raise_if_unknown_lookup(model: type[Model], parts: list[str], key: str) -> 
     if len(parts) < 2:
         return
     try:
-        resolve(model, parts[:-1], loc=key)
+        parent = resolve(model, parts[:-1], loc=key)
     except QueryError:
+        return
+    if parent.kind == "model":  # "author__nme": a misspelt field of the nested model
         return
     raise QueryError.single(
         [key],
