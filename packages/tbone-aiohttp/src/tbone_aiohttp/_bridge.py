@@ -1,0 +1,74 @@
+"""aiohttp requests in, TBone responses out: the only module that imports aiohttp when imported."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tbone.http.message import Request, Response
+
+if TYPE_CHECKING:
+    from tbone.api import API
+
+__all__ = ["make_handler"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def make_handler(api: API) -> Handler:
+    """The route handler that hands every request to ``api``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = await _read_body(request, api.max_body_size)
+        if body is None:
+            return _to_aiohttp(api.problem(413, _too_large(api.max_body_size)))
+        return _to_aiohttp(await api.handle(_to_tbone(request, body)))
+
+    return handler
+
+
+def _to_tbone(request: web.Request, body: bytes) -> Request:
+    # raw_path is the request target as sent (yarl's URL would normalise it).
+    target = request.raw_path
+    if not target.startswith("/"):  # absolute-form target: http://host/path?query
+        target = request.rel_url.raw_path_qs
+    path, _, query = target.partition("?")
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers]
+    return Request(request.method, _ascii(path), _ascii(query), headers, body)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it is known to be larger than ``limit``."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _to_aiohttp(response: Response) -> web.Response:
+    result = web.Response(status=response.status, headers=CIMultiDict(response.headers))
+    if response.body:
+        result.body = response.body
+    return result
+
+
+def _ascii(raw: str) -> str:
+    """A raw path or query string as sent; stray non-ASCII characters are percent-encoded."""
+    if raw.isascii():
+        return raw
+    data = raw.encode("utf-8", "surrogateescape")
+    return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in data)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the limit of {limit} bytes"

@@ -1,0 +1,85 @@
+"""Sanic requests in, TBone responses out: the only module that imports Sanic at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING
+
+from sanic.compat import Header
+from sanic.request import Request as SanicRequest
+from sanic.response import HTTPResponse
+
+from tbone.http.message import Request, Response
+
+if TYPE_CHECKING:
+    from tbone.api import API
+
+__all__ = ["make_handler"]
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+class _RawResponse(HTTPResponse):
+    """Sends exactly the headers it was given: no ``content-type: None`` for bodiless responses."""
+
+    @property
+    def processed_headers(self) -> Iterator[tuple[bytes, bytes]]:
+        sanitize = self._sanitize_header_value
+        return (
+            (sanitize(name).encode("ascii"), sanitize(f"{value}").encode(errors="surrogateescape"))
+            for name, value in self.headers.items()
+        )
+
+
+def make_handler(api: API) -> Handler:
+    """The route handler (a streaming one) that hands every request to ``api``."""
+
+    async def handler(request: SanicRequest, rest: str = "") -> HTTPResponse:
+        return await _handle(api, request)
+
+    return handler
+
+
+async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
+    body = await _read_body(request, api.max_body_size)
+    if body is None:
+        return _to_sanic(api.problem(413, _too_large(api.max_body_size)))
+    path, _, query = request.raw_url.partition(b"?")
+    headers = [(name, value) for name, value in request.headers.items()]
+    tbone_request = Request(request.method, _ascii(path), _ascii(query), headers, body)
+    return _to_sanic(await api.handle(tbone_request))
+
+
+async def _read_body(request: SanicRequest, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it is known to be larger than ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    stream = request.stream
+    if stream is None:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while (chunk := await stream.read()) is not None:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _to_sanic(response: Response) -> HTTPResponse:
+    headers = Header(list(response.headers))
+    return _RawResponse(response.body, status=response.status, headers=headers)
+
+
+def _ascii(target: bytes) -> str:
+    """A raw path or query string as sent; stray non-ASCII bytes are percent-encoded."""
+    if target.isascii():
+        return target.decode("ascii")
+    return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in target)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the limit of {limit} bytes"
+
