@@ -152,10 +152,11 @@ def test_unknown_kind_is_refused() -> None:
 
 
 def test_builtins_are_listed_without_being_imported() -> None:
+    # `import tbone` loads core itself; what must stay unloaded is every plugin's own module.
     code = (
         "import sys, tbone.plugins as p\n"
         "infos = p.available()\n"
-        "print([m for m in sys.modules if m.startswith(('tbone.storage', 'tbone.channel'))])\n"
+        "print([m for m in sys.modules if m.startswith(('tbone_', 'tbone.channel'))])\n"
         "print([(i.kind, i.name, i.target, i.source) for i in infos if i.source == 'builtin'])\n"
     )
     out = subprocess.run(
@@ -239,7 +240,7 @@ def test_entry_point_is_discovered_with_its_distribution(make_dist: MakeDist) ->
 
 def test_available_does_not_import_entry_points(make_dist: MakeDist) -> None:
     module = make_dist("tbone-couch", "1.0", {"tbone.transports": {"couch": "CouchStore"}}, COUCH)
-    assert [i.name for i in plugins.available("transport")] == ["couch"]
+    assert "couch" in [i.name for i in plugins.available("transport")]
     assert module not in sys.modules
 
 

@@ -28,19 +28,27 @@ def load_point(value: object) -> Point:
     raise ValueError("expected a point written as 'x,y'")
 
 
-register_type(Point, load=load_point, dump=lambda p: f"{p.x},{p.y}", schema={"type": "string", "pattern": r"^-?\d+,-?\d+$"})
+register_type(
+    Point,
+    load=load_point,
+    dump=lambda p: f"{p.x},{p.y}",
+    schema={"type": "string", "pattern": r"^-?\d+,-?\d+$"},
+)
 
 
 class Place(Model):
     at: Point
-    route: list[Point] = []  # noqa: RUF012 - copied per instance by the ODM
+    route: list[Point] = []
 
 
 def test_registered_type_loads_dumps_and_has_a_schema() -> None:
     place = Place.from_data({"at": "1,2", "route": ["0,0", "3,4"]})
     assert place.at == Point(1, 2)
     assert place.to_data()["route"] == ["0,0", "3,4"]
-    assert Place.json_schema()["properties"]["at"] == {"type": "string", "pattern": r"^-?\d+,-?\d+$"}
+    assert Place.json_schema()["properties"]["at"] == {
+        "type": "string",
+        "pattern": r"^-?\d+,-?\d+$",
+    }
 
 
 def test_registered_type_errors_become_validation_errors() -> None:

@@ -14,7 +14,14 @@ HERE = Path(__file__).parent
 @pytest.mark.timeout(180)
 def test_models_type_check_under_mypy_strict() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(HERE / "models_typed.py")],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            str(HERE / "models_typed.py"),
+        ],
         capture_output=True,
         text=True,
         check=False,
