@@ -8,11 +8,12 @@ The hierarchy, so that callers can catch as broadly or narrowly as they need::
     ├── PluginError              a store, channel or transport cannot be found or used
     │   ├── PluginNotFound       nothing is installed for that scheme or name
     │   └── IncompatiblePlugin   the plugin was built for another core API version
-    └── StoreError               a store could not do what was asked
-        ├── NotFound             no document with that primary key (HTTP 404)
-        ├── Conflict             ``expect_version`` is stale (HTTP 409 / 412)
-        ├── DuplicateKey         a unique field already holds that value (HTTP 409)
-        └── StoreUnavailable     the store cannot be reached (HTTP 503)
+    ├── StoreError               a store could not do what was asked
+    │   ├── NotFound             no document with that primary key (HTTP 404)
+    │   ├── Conflict             ``expect_version`` is stale (HTTP 409 / 412)
+    │   ├── DuplicateKey         a unique field already holds that value (HTTP 409)
+    │   └── StoreUnavailable     the store cannot be reached (HTTP 503)
+    └── ChannelUnavailable       an event channel is closed or cannot reach its broker
 
 Driver exceptions never escape a store: they are re-raised as one of these, ``from`` the original.
 """
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 __all__ = [
+    "ChannelUnavailable",
     "Conflict",
     "DuplicateKey",
     "ErrorDetail",
@@ -123,3 +125,7 @@ class DuplicateKey(StoreError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached or is closed."""
+
+
+class ChannelUnavailable(TBoneError):
+    """An event channel is closed, or its broker cannot be reached."""

@@ -19,12 +19,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .channelkit import ChannelConformance
     from .kit import Behaviour, StoreConformance, behaviours
 
-__all__ = ["Behaviour", "StoreConformance", "behaviours"]
+__all__ = ["Behaviour", "ChannelConformance", "StoreConformance", "behaviours"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ChannelConformance":
+        from . import channelkit
+
+        return channelkit.ChannelConformance
     if name in __all__:
         from . import kit
 

@@ -1,0 +1,66 @@
+"""``memory://``: the in-process channel (one process serving the API)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..errors import ChannelUnavailable
+from .base import Channel, Subscription
+
+__all__ = ["MemoryChannel"]
+
+
+class _MemorySubscription(Subscription):
+    def __init__(self, channel: MemoryChannel, topic: str) -> None:
+        self._channel = channel
+        self._topic = topic
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.closed = False
+
+    def deliver(self, message: bytes) -> None:
+        self._queue.put_nowait(message)
+
+    async def get(self) -> bytes:
+        if self.closed:
+            raise ChannelUnavailable("this subscription is closed")
+        message = await self._queue.get()
+        if message is None:
+            raise ChannelUnavailable("this subscription is closed")
+        return message
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._channel._subscribers.get(self._topic, set()).discard(self)
+            self._queue.put_nowait(None)  # wake a waiting get()
+
+
+class MemoryChannel(Channel):
+    """Delivers messages to subscribers in this process, in publish order."""
+
+    tbone_plugin_api = 1
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._subscribers: dict[str, set[_MemorySubscription]] = {}
+
+    async def publish(self, topic: str, message: bytes) -> None:
+        self._check_open()
+        for subscriber in list(self._subscribers.get(topic, ())):
+            subscriber.deliver(bytes(message))
+
+    async def subscribe(self, topic: str) -> Subscription:
+        self._check_open()
+        subscription = _MemorySubscription(self, topic)
+        self._subscribers.setdefault(topic, set()).add(subscription)
+        return subscription
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                await subscription.aclose()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ChannelUnavailable("the memory channel is closed")
