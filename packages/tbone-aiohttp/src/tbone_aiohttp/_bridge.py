@@ -36,7 +36,9 @@ def _to_tbone(request: web.Request, body: bytes) -> Request:
     if not target.startswith("/"):  # absolute-form target: http://host/path?query
         target = request.rel_url.raw_path_qs
     path, _, query = target.partition("?")
-    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers]
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers
+    ]
     return Request(request.method, _ascii(path), _ascii(query), headers, body)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sanic.compat import Header
 from sanic.request import Request as SanicRequest
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["make_handler"]
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 class _RawResponse(HTTPResponse):
@@ -55,7 +55,8 @@ async def _read_body(request: SanicRequest, limit: int) -> bytes | None:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
-    stream = request.stream
+    # Any: Sanic types request.stream as a protocol without read(); it is the connection's Http.
+    stream: Any = request.stream
     if stream is None:
         return b""
     chunks: list[bytes] = []
@@ -82,4 +83,3 @@ def _ascii(target: bytes) -> str:
 
 def _too_large(limit: int) -> str:
     return f"the request body is larger than the limit of {limit} bytes"
-

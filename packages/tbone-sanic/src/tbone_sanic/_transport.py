@@ -83,26 +83,34 @@ class SanicTransport(Transport):
         from sanic import Sanic
 
         app = _new_app()
+        # TouchUp rewrites Sanic's HTTP class in place, once per process; with several apps
+        # started in one process (tests) the second rewrite fails, so leave the class alone.
+        app.config.TOUCHUP = False
         self.mount(api, app)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(100)
-        server = await app.create_server(sock=sock, access_log=False)
-        if server is None:  # pragma: no cover - create_server always returns one when awaited
-            raise RuntimeError("Sanic did not create a server")
         try:
+            sock.bind((host, port))
+            sock.listen(100)
+            # Any: Sanic's AsyncioServer is untyped.
+            server: Any = await app.create_server(sock=sock, access_log=False)
+            if server is None:  # pragma: no cover - create_server always returns one when awaited
+                raise RuntimeError("Sanic did not create a server")
             await server.startup()
             await server.before_start()
-            await server.after_start()
-            await server.start_serving()
-            yield sock.getsockname()[:2]
+            try:
+                await server.after_start()
+                await server.start_serving()
+                yield sock.getsockname()[:2]
+            finally:
+                await server.before_stop()
+                for connection in list(server.connections):
+                    connection.close_if_idle()
+                closing = server.close()
+                if closing is not None:
+                    await closing
+                await server.after_stop()
         finally:
-            await server.before_stop()
-            for connection in list(server.connections):
-                connection.close_if_idle()
-            await server.close()  # type: ignore[misc] # close() returns a task when serving
-            await server.after_stop()
             sock.close()
             Sanic.unregister_app(app)
 

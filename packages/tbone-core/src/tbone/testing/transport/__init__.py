@@ -9,11 +9,14 @@ A transport package runs the whole HTTP suite against its adapter with one class
         transport = "sanic"
 
 :class:`LiveServer` starts a real server of any transport (one that offers ``serving()``) in a
-thread of its own, serving any API.
+thread of its own, serving any API; :func:`build_api` makes the API the suite is written for.
+Needs ``pip install "tbone-core[testing]"`` (httpx).
 """
 
 from __future__ import annotations
 
+from .app import build_api
+from .conformance import TransportConformance, http_behaviours
 from .server import LiveServer, ServingTransport
 
-__all__ = ["LiveServer", "ServingTransport"]
+__all__ = ["LiveServer", "ServingTransport", "TransportConformance", "build_api", "http_behaviours"]

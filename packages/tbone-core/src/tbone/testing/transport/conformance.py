@@ -1,0 +1,76 @@
+"""``TransportConformance``: the transport kit as a base class of pytest test classes.
+
+Subclass it and name the transport; pytest collects one ``test_http[<behaviour>]`` per behaviour,
+each against a fresh API on a fresh real server::
+
+    class TestSanic(TransportConformance):
+        transport = "sanic"
+
+Override :meth:`store` to run the suite on another store (a temporary file is handy). Tests are
+synchronous and run their own event loop, so the kit works whatever pytest-asyncio mode the
+project uses; the server runs in a thread of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from tbone.storage import Store
+
+from . import httpbad, httprest
+from .app import build_api
+from .harness import BEHAVIOURS, Harness, HttpBehaviour
+from .server import LiveServer
+
+__all__ = ["TransportConformance", "http_behaviours"]
+
+_ = (httpbad, httprest)  # importing them registers their behaviours
+
+
+def http_behaviours() -> dict[str, HttpBehaviour]:
+    """Every HTTP behaviour of the kit, by name, in a stable order."""
+    return dict(BEHAVIOURS)
+
+
+class TransportConformance:
+    """Base class: set ``transport`` (a name in ``tbone.transports``, a class or an instance)."""
+
+    transport: ClassVar[Any]
+    #: behaviour name -> reason, for behaviours this transport cannot pass (reported at the end)
+    skip: ClassVar[dict[str, str]] = {}
+    #: behaviour name -> reason, for known failures; strict, so a fix is noticed
+    xfail: ClassVar[dict[str, str]] = {}
+
+    def store(self, tmp_path: Path) -> str | Store:
+        """The store the API under test uses; a fresh memory store by default."""
+        return "memory://"
+
+    @pytest.fixture
+    def live_server(self, tmp_path: Path) -> Iterator[LiveServer]:
+        api = build_api(self.store(tmp_path))
+        with LiveServer(self.transport, api) as server:
+            assert api.started, "the transport did not run api.startup() before serving"
+            yield server
+        assert not api.started, "the transport did not run api.shutdown() when stopping"
+
+    @pytest.mark.parametrize("name", list(http_behaviours()))
+    def test_http(self, request: pytest.FixtureRequest, name: str) -> None:
+        from tbone.testing.plugin import SKIP_PREFIX
+
+        if name in self.skip:
+            pytest.skip(f"{SKIP_PREFIX}{name}: {self.skip[name]}")
+        if name in self.xfail:
+            request.applymarker(pytest.mark.xfail(reason=self.xfail[name], strict=True))
+        server: LiveServer = request.getfixturevalue("live_server")
+        asyncio.run(_run(http_behaviours()[name], server))
+
+
+async def _run(check: HttpBehaviour, server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await check(Harness(server, client))
