@@ -19,12 +19,16 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 from . import plugins
+from .channel import Channel, connect_channel
 from .data import Model
 from .errors import PluginNotFound
 from .http.cors import CORS
 from .http.handler import HTTPHandler
 from .http.message import Request, Response
 from .http.problem import problem_body
+from .realtime.hub import EventHub
+from .realtime.limits import Limits
+from .realtime.session import Close, Send, Session
 from .resources.auth import Authenticator, Permission
 from .resources.context import Context, Via
 from .resources.resource import Resource
@@ -39,6 +43,7 @@ R = TypeVar("R", bound=type[Resource[Any]])
 Event = Literal["created", "updated", "deleted"]
 EventListener = Callable[[Resource[Any], Event, Model], Awaitable[None]]
 _RESERVED_NAMES = frozenset({"openapi.json", "ws", "tbone.js"})
+WEBSOCKET_PATH = "ws"  # served at {prefix}/ws by every transport
 
 
 class API:
@@ -49,6 +54,8 @@ class API:
         *,
         prefix: str = "/api",
         stores: Mapping[str, str | Store] | str | Store | None = None,
+        channel: str | Channel = "memory://",
+        realtime: Limits | None = None,
         authenticator: Authenticator | None = None,
         permissions: Sequence[Permission] = (),
         cors: CORS | bool | None = None,
@@ -73,6 +80,10 @@ class API:
         self.started = False
         self.http = HTTPHandler(self)
         self.http.extras["openapi.json"] = self._openapi_response
+        self.http.extras["tbone.js"] = _client_script
+        self.limits = realtime or Limits()
+        topic = f"tbone.events:{self.prefix or '/'}"
+        self.hub = EventHub(self, connect_channel(channel), topic)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -116,6 +127,7 @@ class API:
                 opened.append(store)
             for resource in self.resources.values():
                 await resource.store.ensure_prepared(resource.collection.spec)
+            await self.hub.start()
         except BaseException:
             for store in reversed(opened):
                 await store.aclose()
@@ -127,6 +139,10 @@ class API:
         if not self.started:
             return
         self.started = False
+        try:
+            await self.hub.stop()
+        except Exception:
+            log.exception("stopping the event hub failed")
         for store in reversed(list(self.stores.values())):
             try:
                 await store.aclose()
@@ -174,12 +190,23 @@ class API:
         transport_cls().mount(self, app)
 
     async def publish(self, resource: Resource[Any], event: Event, obj: Model) -> None:
-        """Announce a committed write to every listener; a failing listener is logged."""
+        """Announce a committed write: to local listeners, then over the channel to every
+        process's WebSocket subscribers. Failures are logged; the write stands."""
         for listener in self.listeners:
             try:
                 await listener(resource, event, obj)
             except Exception:
                 log.exception("an event listener failed for %s %s", resource.name, event)
+        if self.started:
+            await self.hub.publish(resource, event, obj)
+
+    def open_session(self, request: Request, *, send: Send, close: Close) -> Session:
+        """A WebSocket session for a transport (see :class:`tbone.realtime.Session`).
+
+        ``request`` is the opening handshake (its headers and query carry credentials);
+        ``send(text)`` writes one text frame; ``close(code, reason)`` closes the socket.
+        """
+        return Session(self, request, send, close, self.limits)
 
     # -- OpenAPI ---------------------------------------------------------------------------------
 
@@ -193,6 +220,14 @@ class API:
         from .http.body import encode_json
 
         return Response(200, (("Content-Type", "application/json"),), encode_json(self.openapi()))
+
+
+def _client_script(request: Request) -> Response:
+    from importlib.resources import files
+
+    script = files("tbone.realtime").joinpath("tbone.js").read_bytes()
+    headers = (("Content-Type", "text/javascript; charset=utf-8"), ("Cache-Control", "no-cache"))
+    return Response(200, headers, script)
 
 
 def _named(stores: Mapping[str, str | Store] | str | Store | None) -> dict[str, str | Store]:

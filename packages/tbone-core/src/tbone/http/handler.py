@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
 from ..errors import Conflict, QueryError
-from ..resources.context import Context
+from ..resources.context import Context, Via
 from ..resources.resource import ListQuery, ListResult, Resource
 from ..storage.params import parse_params
 from .body import decode_json, encode_json
@@ -64,12 +64,13 @@ class HTTPHandler:
         #: extra ``GET {prefix}/{segment}`` endpoints (``openapi.json``, ``tbone.js``)
         self.extras: dict[str, Callable[[Request], Response]] = {}
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, via: Via = "http") -> Response:
+        """Answer ``request``; ``via`` tells resources whether it came over a WebSocket."""
         allowed: Sequence[str] = ()
         try:
             parts = self._segments(request.path)
             allowed = self._allowed_methods(parts)
-            response = await self._dispatch(request, parts, allowed)
+            response = await self._dispatch(request, parts, allowed, via)
         except Exception as exc:  # every failure becomes a problem document, never a traceback
             response = self.error_response(exc, request)
         return self._finish(request, response, allowed)
@@ -110,7 +111,7 @@ class HTTPHandler:
         return resource
 
     async def _dispatch(
-        self, request: Request, parts: list[str], allowed: Sequence[str]
+        self, request: Request, parts: list[str], allowed: Sequence[str], via: Via
     ) -> Response:
         method = request.method.upper()
         if method == "OPTIONS":
@@ -125,7 +126,7 @@ class HTTPHandler:
         if len(parts) == 1 and parts[0] in self.extras:
             return self.extras[parts[0]](request)
         resource = self._resource(parts[0])
-        ctx = await self.api.context_for(request, resource, via="http")
+        ctx = await self.api.context_for(request, resource, via=via)
         if len(parts) == 1:
             return await self._collection(request, resource, ctx, method)
         return await self._item(request, resource, ctx, method, resource.pk_from_text(parts[1]))

@@ -1,0 +1,1 @@
+// placeholder: the tbone.js client is being written
