@@ -183,3 +183,34 @@ async def test_api_index_and_unknown_paths(client: Client) -> None:
         response = await client.request("GET", path)
         assert response.status == 404, path
         assert response.header("Content-Type") == "application/problem+json"
+
+
+async def test_sending_back_what_was_read_works_with_computed_fields_and_declared_keys() -> None:
+    from tbone import Model, Resource, computed, field
+
+    class Rate(Model):
+        code: str = field(primary_key=True)
+        value: float = 0.0
+        note: str = field(default="", private=True)
+
+        @computed
+        def label(self) -> str:
+            return f"{self.code}={self.value}"
+
+    class RateResource(Resource[Rate]):
+        model = Rate
+        name = "rates"
+
+    api = API()
+    api.register(RateResource)
+    async with api:
+        client = Client(api)
+        created = await client.json("POST", "/api/rates", {"code": "eur", "value": 1.5}, status=201)
+        assert created["label"] == "eur=1.5"
+        back = await client.json("PUT", "/api/rates/eur", {**created, "value": 2.0}, status=200)
+        assert back["label"] == "eur=2.0"
+        without_key = await client.json("PUT", "/api/rates/eur", {"value": 3.0}, status=200)
+        assert without_key["code"] == "eur"
+        problem = await client.json("POST", "/api/rates", {"code": "x", "bogus": 1}, status=422)
+        assert "note" not in problem["errors"][0]["msg"]
+        assert "value" in problem["errors"][0]["msg"]

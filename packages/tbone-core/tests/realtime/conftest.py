@@ -67,8 +67,8 @@ class Peer:
         data = frame if isinstance(frame, str | bytes) else json.dumps(frame)
         await self.session.receive(data)
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        return await asyncio.wait_for(self.frames.get(), timeout)
+    async def next(self, wait: float = 5.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.frames.get(), wait)
 
     async def call(self, frame: dict[str, Any]) -> dict[str, Any]:
         await self.send(frame)

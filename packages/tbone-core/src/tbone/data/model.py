@@ -355,9 +355,12 @@ def _failed(errors: list[ErrorDetail] | None, exc: Invalid, name: str) -> list[E
 
 
 def _extra(
-    errors: list[ErrorDetail] | None, data: Mapping[Any, Any], known: frozenset[str]
+    errors: list[ErrorDetail] | None,
+    data: Mapping[Any, Any],
+    known: frozenset[str],
+    listed: str,
 ) -> list[ErrorDetail]:
-    allowed = ", ".join(sorted(known))
+    allowed = listed
     unknown: list[ErrorDetail] = [
         {"loc": [str(key)], "msg": f"unknown field (allowed: {allowed})", "type": "extra_forbidden"}
         for key in data
@@ -423,6 +426,8 @@ def _generate(codec: _Codec) -> None:
         "extra": _extra,
         "not_an_object": _not_an_object,
         "known": frozenset(codec.fields),
+        # private fields are never named to clients, even in the list of allowed ones
+        "listed": ", ".join(sorted(n for n, f in codec.fields.items() if not f.options.private)),
         "run_validators": codec.run_validators,
         "str": str,
         "int": int,
@@ -465,7 +470,10 @@ def _generate(codec: _Codec) -> None:
         check_lines.append(f"    v = out[{key}]")
         check_lines.extend(block)
     if codec.model.__tbone_extra__ == "forbid":
-        lines += ["    if seen != len(data):", "        errors = extra(errors, data, known)"]
+        lines += [
+            "    if seen != len(data):",
+            "        errors = extra(errors, data, known, listed)",
+        ]
     lines += [
         "    if errors:",
         "        raise Invalid(errors)",
@@ -549,4 +557,6 @@ def _computed_dumper(model: type[Model], comp: computed[Any]) -> Callable[[Model
 
 def _resolve_namespace(model: type[Model]) -> dict[str, Any]:
     module = sys.modules.get(model.__module__)
-    return {**dict(_known_models), **(vars(module) if module else {}), model.__name__: model}
+    # items() iterates safely while the garbage collector drops models from the weak mapping
+    known = dict(_known_models.items())
+    return {**known, **(vars(module) if module else {}), model.__name__: model}

@@ -102,7 +102,12 @@ class Resource(Generic[M]):
         self.collection = cast("StoreCollection[M]", store.collection(self.model, self.name))
         self.pk = pk_of(self.model)
         fields = fields_of(self.model)
-        self._read_only = frozenset(n for n, f in fields.items() if f.options.read_only)
+        from ..data.model import computed_of
+
+        # Computed fields are output only: a client sending back what it read must not fail.
+        self._read_only = frozenset(n for n, f in fields.items() if f.options.read_only) | set(
+            computed_of(self.model)
+        )
         self._private = frozenset(n for n, f in fields.items() if f.options.private)
         self._carried = self._read_only | self._private
         self._forbid_extra = self.model.__tbone_extra__ == "forbid"
@@ -419,7 +424,8 @@ class Resource(Generic[M]):
         still the stored version; a lost race is retried unless the caller named a version."""
         for _ in range(_MERGE_ATTEMPTS):
             stored = current.to_data(full=True)
-            base = stored if partial else {k: stored[k] for k in self._carried if k in stored}
+            kept = self._carried | {self.pk}  # the URL names the object: the body need not
+            base = stored if partial else {k: stored[k] for k in kept if k in stored}
             obj: M = self.model.from_data(base | changes)  # type: ignore[assignment]  # model is M
             self._check_scope(obj, ctx)
             try:
