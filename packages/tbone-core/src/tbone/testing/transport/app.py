@@ -70,9 +70,11 @@ SEED_BOOKS: list[dict[str, Any]] = [
 ]
 
 
-def build_api(store: str | Store = "memory://", *, max_body_size: int = 1 << 20) -> API:
+def build_api(
+    store: str | Store = "memory://", *, prefix: str = "/api", max_body_size: int = 1 << 20
+) -> API:
     """A fresh API with both resources on ``store`` and CORS open to every origin."""
-    api = API(prefix="/api", stores=store, cors=CORS(), max_body_size=max_body_size)
+    api = API(prefix=prefix, stores=store, cors=CORS(), max_body_size=max_body_size)
     api.register(BookResource)
     api.register(AuthorResource)
     return api
