@@ -71,6 +71,7 @@ SCRIPT: list[tuple[str, str, dict[str, Any]]] = [
     ("DELETE", "/api/books/{Solaris}", {}),
     ("DELETE", "/api/books", {}),
     ("POST", "/api/books/{Dune}", {"json": {}}),
+    ("PROPFIND", "/api/books", {}),
     ("GET", "/api/nothing", {}),
     ("GET", "/api/books%2F{Dune}", {}),
     ("GET", "/api/books/%FF%00", {}),

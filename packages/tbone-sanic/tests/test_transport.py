@@ -97,6 +97,12 @@ async def test_mounts_beside_the_apps_own_routes_with_lifespan() -> None:
             assert (await client.get("/api/books")).json()["meta"]["total_count"] == 0
             assert (await client.get("/v2/books")).json()["meta"]["total_count"] == 1
             assert (await client.get("/elsewhere")).status_code == 404  # the app's own 404
+            own = await client.request("PROPFIND", "/hello")  # Sanic's own 405 outside the API
+            assert own.status_code == 405
+            assert own.headers["content-type"].startswith("text/plain")
+            ours = await client.request("PROPFIND", "/v2/books")
+            assert ours.status_code == 405
+            assert ours.headers["content-type"] == "application/problem+json"
     assert not api.started
     assert not other.started
 

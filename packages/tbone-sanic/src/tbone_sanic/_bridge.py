@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sanic import Sanic
 from sanic.compat import Header
+from sanic.exceptions import MethodNotAllowed
 from sanic.request import Request as SanicRequest
 from sanic.response import HTTPResponse
 
@@ -14,7 +16,7 @@ from tbone.http.message import Request, Response
 if TYPE_CHECKING:
     from tbone.api import API
 
-__all__ = ["make_handler"]
+__all__ = ["make_handler", "route_unknown_methods"]
 
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
@@ -40,14 +42,39 @@ def make_handler(api: API) -> Handler:
     return handler
 
 
+def route_unknown_methods(app: Sanic[Any, Any], api: API) -> None:
+    """Let core answer methods Sanic's router does not know (PROPFIND ...) under the prefix.
+
+    Sanic raises ``MethodNotAllowed`` for them before any route runs; one handler per app
+    sends those under a mounted prefix to that API and leaves the rest to Sanic's default.
+    """
+    apis: list[API] | None = getattr(app.ctx, "tbone_apis", None)
+    if apis is None:
+        apis = app.ctx.tbone_apis = []
+
+        async def method_not_allowed(request: SanicRequest, exc: Exception) -> HTTPResponse:
+            path = _ascii(request.raw_url.partition(b"?")[0])
+            for mounted in apis:
+                prefix = mounted.prefix
+                if not prefix or path == prefix or path.startswith(prefix + "/"):
+                    return _to_sanic(await mounted.handle(_to_tbone(request, b"")))
+            return app.error_handler.default(request, exc)
+
+        app.error_handler.add(MethodNotAllowed, method_not_allowed)
+    apis.append(api)
+
+
 async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
     body = await _read_body(request, api.max_body_size)
     if body is None:
         return _to_sanic(api.problem(413, _too_large(api.max_body_size)))
+    return _to_sanic(await api.handle(_to_tbone(request, body)))
+
+
+def _to_tbone(request: SanicRequest, body: bytes) -> Request:
     path, _, query = request.raw_url.partition(b"?")
-    headers = [(name, value) for name, value in request.headers.items()]
-    tbone_request = Request(request.method, _ascii(path), _ascii(query), headers, body)
-    return _to_sanic(await api.handle(tbone_request))
+    headers = list(request.headers.items())
+    return Request(request.method, _ascii(path), _ascii(query), headers, body)
 
 
 async def _read_body(request: SanicRequest, limit: int) -> bytes | None:

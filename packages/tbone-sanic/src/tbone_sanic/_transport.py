@@ -46,7 +46,7 @@ class SanicTransport(Transport):
         )
 
     def mount(self, api: API, app: Sanic[Any, Any]) -> None:
-        from ._bridge import make_handler
+        from ._bridge import make_handler, route_unknown_methods
 
         handler = make_handler(api)
 
@@ -64,6 +64,7 @@ class SanicTransport(Transport):
                 strict_slashes=False,
                 unquote=False,
             )
+        route_unknown_methods(app, api)
         app.register_listener(_lifespan(api.startup), "before_server_start")
         app.register_listener(_lifespan(api.shutdown), "after_server_stop")
 

@@ -38,6 +38,8 @@ async def method_not_allowed(h: Harness) -> None:
         ("PUT", "/api/books", "GET, HEAD, POST, OPTIONS"),
         ("POST", item, "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
         ("DELETE", "/api", "GET, HEAD, OPTIONS"),
+        ("PROPFIND", "/api/books", "GET, HEAD, POST, OPTIONS"),  # unknown to most routers
+        ("TRACE", item, "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
     ]
     for method, url, allow in cases:
         response = await h.request(method, url, json={"title": "x"})
