@@ -14,12 +14,6 @@ pytestmark = pytest.mark.skipif(
     reason="tbone-sqlite is not installed",
 )
 
-HEAD_BUG = (
-    "core drops the body of HEAD responses without a Content-Length, so Sanic announces "
-    "Content-Length: 0 instead of the GET length"
-)
-
-
 class OnSqlite(TransportConformance):
     def store(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'kit.db'}"
@@ -31,4 +25,3 @@ class TestAiohttpOnSqlite(OnSqlite):
 
 class TestSanicOnSqlite(OnSqlite):
     transport = "sanic"
-    xfail = {"head_like_get_without_body": HEAD_BUG}

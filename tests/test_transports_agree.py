@@ -175,10 +175,5 @@ def test_adapters_and_stores_agree(tmp_path: Path) -> None:
     _run_everywhere(tmp_path, SCRIPT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core drops the body of HEAD responses without a Content-Length; Sanic then sends "
-    "Content-Length: 0, aiohttp none",
-)
 def test_head_agrees(tmp_path: Path) -> None:
     _run_everywhere(tmp_path, [("HEAD", url, {}) for url in HEADS])

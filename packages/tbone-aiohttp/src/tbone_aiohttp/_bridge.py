@@ -24,7 +24,7 @@ def make_handler(api: API) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         body = await _read_body(request, api.max_body_size)
         if body is None:
-            return _to_aiohttp(api.problem(413, _too_large(api.max_body_size)))
+            return _to_aiohttp(api.body_too_large())
         return _to_aiohttp(await api.handle(_to_tbone(request, body)))
 
     return handler
@@ -71,6 +71,3 @@ def _ascii(raw: str) -> str:
     data = raw.encode("utf-8", "surrogateescape")
     return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in data)
 
-
-def _too_large(limit: int) -> str:
-    return f"the request body is larger than the limit of {limit} bytes"

@@ -167,14 +167,20 @@ class API:
         """Answer one HTTP request (transports call this); never raises for bad input."""
         return await self.http.handle(request)
 
-    def problem(self, status: int, detail: str) -> Response:
-        """An ``application/problem+json`` response, for transports' own refusals (e.g. 413)."""
+    def problem(self, status: int, detail: str, *, slug: str | None = None) -> Response:
+        """An ``application/problem+json`` response, for transports' own refusals."""
         from .http.body import encode_json
         from .http.problem import PROBLEM_JSON
 
-        return Response(
-            status, (("Content-Type", PROBLEM_JSON),), encode_json(problem_body(status, detail))
-        )
+        body = problem_body(status, detail, slug=slug)
+        return Response(status, (("Content-Type", PROBLEM_JSON),), encode_json(body))
+
+    def body_too_large(self) -> Response:
+        """The 413 a transport sends when a body exceeds ``max_body_size`` before core reads
+        it: the same document core sends for an oversized body it did receive."""
+        from .http.body import too_large
+
+        return self.http.error_response(too_large(self.max_body_size))
 
     async def context_for(
         self, request: Request, resource: Resource[Any] | None, via: Via

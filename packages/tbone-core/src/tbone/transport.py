@@ -14,6 +14,7 @@ Transports are found through the ``tbone.transports`` entry-point group::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -43,3 +44,12 @@ class Transport(ABC):
     @abstractmethod
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:
         """Create an application, mount ``api`` on it and run it until interrupted (blocking)."""
+
+    def serving(
+        self, api: API, *, host: str = "127.0.0.1", port: int = 0
+    ) -> AbstractAsyncContextManager[tuple[str, int]]:
+        """Serve ``api`` on the running loop inside ``async with``, yielding (host, port).
+
+        Optional (the test kits use it); ``port=0`` picks a free port.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support serving()")

@@ -67,7 +67,7 @@ def route_unknown_methods(app: Sanic[Any, Any], api: API) -> None:
 async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
     body = await _read_body(request, api.max_body_size)
     if body is None:
-        return _to_sanic(api.problem(413, _too_large(api.max_body_size)))
+        return _to_sanic(api.body_too_large())
     return _to_sanic(await api.handle(_to_tbone(request, body)))
 
 
@@ -107,6 +107,3 @@ def _ascii(target: bytes) -> str:
         return target.decode("ascii")
     return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in target)
 
-
-def _too_large(limit: int) -> str:
-    return f"the request body is larger than the limit of {limit} bytes"

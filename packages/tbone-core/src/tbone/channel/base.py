@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 __all__ = ["Channel", "Subscription"]
 
@@ -61,6 +61,8 @@ class Channel(ABC):
     """Base class of channels: two required methods and the async lifecycle."""
 
     closed: bool = False
+    #: True when every subscriber lives in this process (lets the hub skip unheard events)
+    in_process: ClassVar[bool] = False
 
     @abstractmethod
     async def publish(self, topic: str, message: bytes) -> None:

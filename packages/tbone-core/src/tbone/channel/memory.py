@@ -39,6 +39,7 @@ class MemoryChannel(Channel):
     """Delivers messages to subscribers in this process, in publish order."""
 
     tbone_plugin_api = 1
+    in_process = True
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url

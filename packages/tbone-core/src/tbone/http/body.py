@@ -8,7 +8,7 @@ from typing import Any
 from .message import Headers
 from .problem import HTTPError
 
-__all__ = ["decode_json", "encode_json", "is_json_content_type"]
+__all__ = ["decode_json", "encode_json", "is_json_content_type", "too_large"]
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -27,6 +27,12 @@ def is_json_content_type(value: str) -> bool:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def too_large(max_size: int) -> HTTPError:
+    return HTTPError(
+        413, f"the request body is larger than the limit of {max_size} bytes", slug="body-too-large"
+    )
 
 
 def decode_json(headers: Headers, body: bytes, max_size: int) -> Any:

@@ -270,7 +270,9 @@ class HTTPHandler:
         if self.api.cors is not None:
             extra += self.api.cors.headers(request, allowed)
         if request.method.upper() == "HEAD" and response.body:
-            response = Response(response.status, response.headers, b"")
+            # HEAD answers with GET's headers, Content-Length included, and no body.
+            length = ("Content-Length", str(len(response.body)))
+            response = Response(response.status, (*response.headers, length), b"")
         if extra:
             response = Response(response.status, (*response.headers, *extra), response.body)
         return response

@@ -47,7 +47,11 @@ class Headers(Mapping[str, str]):
 
 @attrs.frozen
 class Request:
-    """One HTTP request: ``path`` is percent-decoded, ``query_string`` is raw."""
+    """One HTTP request: ``path`` and ``query_string`` exactly as sent (still percent-encoded).
+
+    The router splits ``path`` into segments before decoding each, so an id containing an
+    encoded ``/`` stays one segment.
+    """
 
     method: str
     path: str

@@ -51,6 +51,15 @@ class HTTPError(TBoneError):
         super().__init__(detail or HTTPStatus(status).phrase)
 
 
+# RFC 9110 names, fixed here because Python's HTTPStatus phrases changed between versions.
+_TITLES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
+
+
 def _slug_url(slug: str) -> str:
     return f"urn:tbone:problem:{slug}"
 
@@ -66,7 +75,7 @@ def problem_body(
     """The problem document for ``status``; ``slug`` names a TBone problem type."""
     body: dict[str, Any] = {
         "type": _slug_url(slug) if slug else "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
     }
     if detail:

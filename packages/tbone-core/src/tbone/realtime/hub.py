@@ -109,6 +109,8 @@ class EventHub:
 
     async def publish(self, resource: Resource[Any], event: str, obj: Model) -> None:
         """Send one committed write to every process; a channel failure is logged, not raised."""
+        if self.channel.in_process and resource.name not in self._by_resource:
+            return  # nobody anywhere is listening: skip encoding the envelope
         envelope = {
             "resource": resource.name,
             "event": event,

@@ -48,9 +48,20 @@ class MemoryStore(Store):
             pk = doc[spec.pk]
             if pk in table or pk in staged:
                 raise DuplicateKey(f"{spec.name}: {spec.pk} {pk!r} already exists", field=spec.pk)
-            _check_unique(spec, [*table.values(), *staged.values()], doc)
-            staged[pk] = Record(copy.deepcopy(doc), 1)
+            if spec.unique:
+                _check_unique(spec, [*table.values(), *staged.values()], doc)
+            staged[pk] = Record(_clone(doc), 1)
         table.update(staged)
+
+    async def get_docs(self, spec: CollectionSpec, pks: Sequence[Any]) -> list[Record]:
+        table = self._table(spec)
+        return [_copy(table[pk], None) for pk in pks if pk in table]
+
+    async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
+        table = self._table(spec)
+        if query.where is None:
+            return len(table)
+        return sum(1 for r in table.values() if matches(query.where, r.doc))
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
         found = [r for r in self._table(spec).values() if matches(query.where, r.doc)]
@@ -63,8 +74,9 @@ class MemoryStore(Store):
     ) -> int:
         table = self._table(spec)
         current = _current(spec, table, pk, expect_version)
-        _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
-        table[pk] = Record(copy.deepcopy(doc), current.version + 1)
+        if spec.unique:
+            _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
+        table[pk] = Record(_clone(doc), current.version + 1)
         return current.version + 1
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
@@ -94,4 +106,18 @@ def _check_unique(spec: CollectionSpec, others: Sequence[Record], doc: Document)
 
 def _copy(record: Record, fields: frozenset[str] | None) -> Record:
     doc = record.doc if fields is None else {k: v for k, v in record.doc.items() if k in fields}
-    return Record(copy.deepcopy(doc), record.version)
+    return Record(_clone(doc), record.version)
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON-ready data (what stores hold), several times faster than deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _clone(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if kind is list:
+        return [_clone(v) if type(v) in _CONTAINERS else v for v in value]
+    return copy.deepcopy(value) if kind not in _SCALARS else value
+
+
+_CONTAINERS = (dict, list)
+_SCALARS = (str, int, float, bool, type(None))

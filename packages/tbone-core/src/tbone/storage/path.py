@@ -27,6 +27,7 @@ Kind = Literal["scalar", "list", "object", "model", "any"]
 """What a path holds: a single value, a list/set, a dict, a nested model, or untyped data."""
 
 _BARE_CACHE = "__tbone_bare_converters__"
+_TARGET_CACHE = "__tbone_targets__"
 
 
 @attrs.frozen(eq=False)
@@ -90,11 +91,21 @@ def split_key(key: str, lookups: Sequence[str]) -> tuple[list[str], str | None]:
 
 def resolve(model: type[Model], parts: Sequence[str], *, loc: str | None = None) -> Target:
     """Resolve a field path against ``model``; unknown fields raise :class:`QueryError`."""
+    key = tuple(parts)
+    # Resolved once per model and path (every request resolves its primary key, at least).
+    cache: dict[tuple[str, ...], Target] | None = model.__dict__.get(_TARGET_CACHE)
+    if cache is not None and key in cache:
+        return cache[key]
     where = loc if loc is not None else "__".join(parts)
     tp: Any = model
     for depth, name in enumerate(parts):
         tp = _step(tp, name, parts[:depth], where)
-    return Target(tuple(parts), _kind(tp), _bare_converter(model, tuple(parts), tp))
+    target = Target(key, _kind(tp), _bare_converter(model, key, tp))
+    if cache is None:
+        cache = {}
+        setattr(model, _TARGET_CACHE, cache)
+    cache[key] = target
+    return target
 
 
 def _step(tp: Any, name: str, before: Sequence[str], where: str) -> Any:
