@@ -59,7 +59,22 @@ def _search(node: Search, doc: Document) -> bool:
 # -- ranks, equality and order ------------------------------------------------------------------
 
 
+_RANKS: dict[type, int] = {
+    type(None): 0,
+    int: 1,
+    float: 1,
+    Decimal: 1,
+    str: 2,
+    bool: 3,
+    dict: 5,
+    list: 6,
+}
+
+
 def _rank(v: Any) -> int:
+    rank = _RANKS.get(type(v))  # the exact JSON types, without the isinstance chain below
+    if rank is not None:
+        return rank
     if v is None:
         return 0
     if isinstance(v, bool):
@@ -93,6 +108,8 @@ def same(a: Any, b: Any) -> bool:
 
 def sort_key(v: Any) -> tuple[Any, ...]:
     """A key ordering any two values: by rank, then by value within a rank."""
+    if type(v) is str:  # the common case (keys, names), decided without the general path
+        return (2, v)
     v = _plain(v)
     rank = _rank(v)
     if rank == 0:
@@ -154,6 +171,16 @@ def sort_records(records: Iterable[Record], order: Sequence[Order]) -> list[Reco
 
 
 def _record_key(target: Target) -> Callable[[Record], tuple[Any, ...]]:
+    if len(target.path) == 1 and target.converter.python_type is str:
+        name = target.path[0]
+
+        def text_key(record: Record) -> tuple[Any, ...]:
+            # A plain text field: stored strings are already native, skip the conversion.
+            raw = record.doc.get(name)
+            return (2, raw) if type(raw) is str else sort_key(_native(target, record.doc))
+
+        return text_key
+
     def key(record: Record) -> tuple[Any, ...]:
         return sort_key(_native(target, record.doc))
 

@@ -64,7 +64,13 @@ class MemoryStore(Store):
         return sum(1 for r in table.values() if matches(query.where, r.doc))
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
-        found = [r for r in self._table(spec).values() if matches(query.where, r.doc)]
+        table = self._table(spec)
+        where = query.where
+        found = (
+            list(table.values())
+            if where is None
+            else [r for r in table.values() if matches(where, r.doc)]
+        )
         found = sort_records(found, query.order)
         end = None if query.limit is None else query.offset + query.limit
         return [_copy(r, query.fields) for r in found[query.offset : end]]
