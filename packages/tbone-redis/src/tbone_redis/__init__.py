@@ -1,0 +1,28 @@
+"""Redis for TBone: ``redis://`` / ``rediss://`` event channel (and document store).
+
+>>> from tbone import API
+>>> api = API(channel="redis://localhost:6379/0")  # doctest: +SKIP
+
+The classes are found through the ``tbone.channels`` entry points ``redis`` and ``rediss``;
+nothing here needs importing by hand. Attributes are imported lazily so that ``import
+tbone_redis`` (and the pytest plugin ``tbone_redis.testing``) does not import the redis driver.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._channel import RedisChannel
+
+__version__ = "0.1.0"
+
+__all__ = ["RedisChannel"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisChannel":
+        from ._channel import RedisChannel
+
+        return RedisChannel
+    raise AttributeError(f"module 'tbone_redis' has no attribute {name!r}")

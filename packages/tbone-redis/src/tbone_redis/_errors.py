@@ -1,0 +1,39 @@
+"""The one place where redis driver errors become TBone errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.exceptions import RedisError
+
+from tbone.errors import ChannelUnavailable
+
+__all__ = ["DRIVER_ERRORS", "channel_errors", "safe_url"]
+
+# What the driver raises when the server is away: its own errors, and socket errors it lets through.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password, fit for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+@contextmanager
+def channel_errors(url: str, doing: str) -> Iterator[None]:
+    """Re-raise driver errors met while ``doing`` something as ``ChannelUnavailable``."""
+    try:
+        yield
+    except DRIVER_ERRORS as exc:
+        raise ChannelUnavailable(
+            f"redis channel {safe_url(url)}: could not {doing}: {exc}. "
+            "Check that redis-server is running and reachable at that URL."
+        ) from exc
