@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import odm
+from bench.http_bench import bench_http
 from bench.timing import ops_per_second, table
 
 
@@ -26,6 +27,8 @@ def bench_odm() -> str:
 
 def main() -> None:
     print(bench_odm())
+    print()
+    print(bench_http())
 
 
 if __name__ == "__main__":
