@@ -52,12 +52,16 @@ def start_redis_server() -> RedisServer:
         _unavailable(str(exc))
 
 
-def skip_unless_restartable(server: RedisServer) -> None:
-    """Skip, loudly, a test that must restart ``server`` when it is an external one."""
+def skip_unless_restartable(server: RedisServer, prefix: str = "") -> None:
+    """Skip, loudly, a test that must restart ``server`` when it is an external one.
+
+    ``prefix`` goes before the reason (the conformance kits' ``"[tbone kit] <behaviour>: "``
+    makes the skip show up in their summary).
+    """
     if not server.can_restart:
         pytest.skip(
-            f"NEEDS A RESTARTABLE REDIS, TEST NOT RUN: {ENV_URL} points at an external server "
-            "the tests must not restart; unset it to let them start their own redis-server"
+            f"{prefix}NEEDS A RESTARTABLE REDIS, TEST NOT RUN: {ENV_URL} points at an external "
+            "server the tests must not restart; unset it to let them start their own redis-server"
         )
 
 

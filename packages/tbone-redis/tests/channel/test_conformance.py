@@ -8,6 +8,7 @@ import pytest
 
 from tbone.channel import Channel, connect_channel
 from tbone.testing import ChannelConformance
+from tbone.testing.plugin import SKIP_PREFIX
 from tbone_redis.testing import RedisServer, skip_unless_restartable
 
 
@@ -22,5 +23,5 @@ class TestRedisChannel(ChannelConformance):
         return connect_channel(self.server.url)
 
     async def restart_broker(self) -> None:
-        skip_unless_restartable(self.server)
+        skip_unless_restartable(self.server, prefix=f"{SKIP_PREFIX}reconnect: ")
         await asyncio.to_thread(self.server.restart)
