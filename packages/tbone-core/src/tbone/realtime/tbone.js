@@ -1,1 +1,467 @@
-// placeholder: the tbone.js client is being written
+// tbone.js: the client of TBone's WebSocket protocol "tbone.v1" (see docs/realtime.md).
+//
+// A dependency-free ES module, served by every TBone API at {prefix}/tbone.js:
+//
+//   import { connect } from "/api/tbone.js";
+//   const client = connect("/api/ws", { token, timeout: 10000 });
+//   const { status, body } = await client.request("POST", "/api/books", { title: "Dune" });
+//   const sub = client.subscribe("books", { filter: { author: "Herbert" } }, (event) => {
+//     console.log(event.event, event.pk, event.data); // "created" | "updated" | "deleted"
+//   });
+//   await sub.ready;          // the server accepted it (rejects with a TBoneError if not)
+//   sub.unsubscribe();
+//   client.close();
+//
+// The client reconnects with exponential backoff when the connection drops and subscribes
+// every live subscription again; the server gives them new ids, which the client maps back to
+// the same Subscription objects, so callbacks keep working. It pings while idle, because the
+// server closes sockets that stay silent longer than its idle timeout.
+
+export const SUBPROTOCOL = "tbone.v1";
+
+const OPEN = 1; // WebSocket.OPEN, without relying on the constructor's static fields
+const AUTH_REFUSED = 4401; // the server refused the credentials: retrying cannot help
+
+const DEFAULTS = Object.freeze({
+  timeout: 10000, //      ms to wait for the answer to a request or a subscribe
+  reconnect: true, //     reconnect when the connection drops
+  minDelay: 250, //       ms before the first reconnect attempt; doubles on every failure
+  maxDelay: 30000, //     ms, the longest wait between attempts
+  pingInterval: 25000, // ms between pings; a connection silent for 2 intervals is dropped
+});
+
+/** An error answer: `status` is the HTTP status (0 for connection problems), `problem` the
+ * RFC 9457 problem document the server sent, `response` the whole frame. */
+export class TBoneError extends Error {
+  constructor(message, { status = 0, problem = null, response = null } = {}) {
+    super(message);
+    this.name = "TBoneError";
+    this.status = status;
+    this.problem = problem;
+    this.response = response;
+  }
+}
+
+/** Open a client; it connects in the background (see `client.ready`). */
+export function connect(url, options = {}) {
+  return new Client(url, options);
+}
+
+/** One live subscription; returned by `client.subscribe()`. */
+export class Subscription {
+  constructor(client, resource, query, callback) {
+    this.client = client;
+    this.resource = resource;
+    this.query = query; // { filter, events, pk }
+    this.callback = callback;
+    this.id = null; // the server's id for it on the current connection (changes on reconnect)
+    this.active = true;
+    this.onerror = null; // called with a TBoneError if the server refuses it on re-subscribe
+    this.ready = new Promise((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+    this.ready.catch(() => {}); // a refusal is also reported to onerror: never "unhandled"
+    this._confirmed = false;
+  }
+
+  /** Stop receiving events; resolves once the server confirmed (or at once if offline). */
+  unsubscribe() {
+    return this.client._unsubscribe(this);
+  }
+
+  _subscribed(serverId) {
+    this.id = serverId;
+    if (!this._confirmed) {
+      this._confirmed = true;
+      this._resolve(this);
+    }
+  }
+
+  _fail(error) {
+    this.active = false;
+    if (!this._confirmed) {
+      this._confirmed = true;
+      this._reject(error);
+    } else if (this.onerror) {
+      this.onerror(error);
+    }
+  }
+}
+
+export class Client {
+  constructor(url, options = {}) {
+    this.url = websocketURL(url);
+    this.options = { ...DEFAULTS, ...options };
+    this.token = options.token ?? null; // a string, or a (possibly async) function giving one
+    this.onopen = null; //  ({ reconnected }) after every successful (re)connection
+    this.onclose = null; // ({ code, reason, willReconnect }) after every disconnection
+    this.onerror = null; // (error) for problems not tied to a call: refusals, bad callbacks
+    this.closed = false;
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof this._WebSocket !== "function") {
+      throw new TypeError("no WebSocket implementation: pass { WebSocket } to connect()");
+    }
+    this._socket = null;
+    this._live = false;
+    this._ids = 0;
+    this._calls = new Map(); // frame id -> { frame, settle, fail, timer, socket, kind }
+    this._outbox = []; //       ids of calls waiting for a connection
+    this._subs = new Set(); //  every active Subscription
+    this._byServerId = new Map();
+    this._attempt = 0;
+    this._opened = false;
+    this._retryTimer = null;
+    this._pingTimer = null;
+    this._lastSeen = 0;
+    this._refusal = null; //    the problem sent before a 4401 close
+    this._newReady();
+    this._open();
+  }
+
+  /** Whether the socket is open right now. */
+  get connected() {
+    return this._socket !== null && this._socket.readyState === OPEN && this._live;
+  }
+
+  /** A promise for the connection being open (now, or the next time it is). */
+  get ready() {
+    return this._ready;
+  }
+
+  /** Send an HTTP request over the socket; resolves to `{status, headers, body}`.
+   * Rejects with a TBoneError for any status >= 400 (its `problem` is the server's body). */
+  request(method, path, body, headers, { timeout } = {}) {
+    const frame = { type: "request", method: String(method).toUpperCase(), path };
+    if (body !== undefined) frame.body = body;
+    if (headers) frame.headers = headers;
+    return this._call(frame, "request", timeout).then((answer) => {
+      if (answer.status >= 400) throw errorFrom(answer);
+      return { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? null };
+    });
+  }
+
+  /** Call `callback(event)` for every matching `created` / `updated` / `deleted` event.
+   * `event` is `{event, resource, pk, data, subscription}`; `data` is the object as this
+   * client may see it (`deleted` carries its last state). */
+  subscribe(resource, { filter, events, pk } = {}, callback) {
+    if (typeof callback !== "function") throw new TypeError("subscribe() needs a callback");
+    this._checkOpen();
+    const sub = new Subscription(this, resource, { filter, events, pk }, callback);
+    this._subs.add(sub);
+    if (this.connected) this._sendSubscribe(sub);
+    return sub;
+  }
+
+  /** Authenticate this connection (and every later one) with `token`. */
+  async authenticate(token) {
+    this.token = token;
+    await this._call({ type: "auth", token: await this._token() }, "auth");
+  }
+
+  /** Close for good: no reconnect; pending calls reject. */
+  close(code = 1000, reason = "client closed") {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this._retryTimer);
+    const error = new TBoneError("the client was closed");
+    this._failAll(error);
+    const socket = this._socket;
+    this._drop();
+    this._readyFail(error);
+    if (socket) socket.close(code, reason);
+    this._emit("onclose", { code, reason, willReconnect: false });
+  }
+
+  // -- connection ----------------------------------------------------------------------------
+
+  async _open() {
+    let url = this.url;
+    try {
+      const token = await this._token();
+      if (token) url += (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
+    } catch (error) {
+      this._report(error);
+    }
+    if (this.closed) return;
+    let socket;
+    try {
+      socket = new this._WebSocket(url, SUBPROTOCOL);
+    } catch (error) {
+      this._report(error);
+      this._retry(1006, String(error));
+      return;
+    }
+    this._socket = socket;
+    this._live = false;
+    socket.onopen = () => this._onopen(socket);
+    socket.onmessage = (message) => this._onmessage(socket, message.data);
+    socket.onclose = (event) => this._onclose(socket, event.code, event.reason);
+    // Browsers follow an error with a close event; Node 20's WebSocket does not when the
+    // handshake fails, so a socket that never opened counts as closed right away.
+    socket.onerror = () => {
+      if (!this._live) this._onclose(socket, 1006, "the WebSocket handshake failed");
+    };
+  }
+
+  _onopen(socket) {
+    if (socket !== this._socket) return;
+    this._live = true;
+    this._attempt = 0;
+    this._refusal = null;
+    this._lastSeen = Date.now();
+    this._pingTimer = setInterval(() => this._keepAlive(socket), this.options.pingInterval);
+    for (const sub of this._subs) this._sendSubscribe(sub);
+    const waiting = this._outbox.splice(0);
+    for (const id of waiting) {
+      const call = this._calls.get(id);
+      if (call) this._transmit(call);
+    }
+    const reconnected = this._opened;
+    this._opened = true;
+    this._readyResolve();
+    this._emit("onopen", { reconnected });
+  }
+
+  _onclose(socket, code, reason) {
+    if (socket !== this._socket) return;
+    this._drop();
+    const refused = code === AUTH_REFUSED && this._refusal ? errorFrom(this._refusal) : null;
+    // Requests already sent may or may not have run: reject them rather than send twice.
+    const lost =
+      refused ?? new TBoneError(`the connection closed (${code}) before the answer arrived`);
+    for (const [id, call] of this._calls) {
+      if (call.socket !== socket) continue;
+      this._calls.delete(id);
+      clearTimeout(call.timer);
+      if (call.kind !== "subscribe") call.fail(lost); // subscriptions are re-sent on reconnect
+    }
+    if (this.closed) return;
+    const willReconnect = this.options.reconnect && code !== AUTH_REFUSED;
+    this._emit("onclose", { code, reason, willReconnect });
+    if (willReconnect) {
+      this._retry(code, reason);
+    } else {
+      this.closed = true;
+      const error = refused ?? new TBoneError(`the connection closed (${code} ${reason})`);
+      this._failAll(error);
+      this._readyFail(error);
+    }
+  }
+
+  _retry(code, reason) {
+    if (this.closed) return;
+    const { minDelay, maxDelay } = this.options;
+    const delay = Math.min(maxDelay, minDelay * 2 ** this._attempt) * (0.5 + Math.random() / 2);
+    this._attempt += 1;
+    this._retryTimer = setTimeout(() => this._open(), delay);
+  }
+
+  _drop() {
+    clearInterval(this._pingTimer);
+    this._pingTimer = null;
+    const socket = this._socket;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    }
+    this._socket = null;
+    this._live = false;
+    this._byServerId.clear();
+    for (const sub of this._subs) sub.id = null;
+    if (this._readySettled) this._newReady();
+  }
+
+  _keepAlive(socket) {
+    if (Date.now() - this._lastSeen > 2 * this.options.pingInterval) {
+      // Nothing heard (not even a pong) for two intervals: the connection is dead even if
+      // the operating system has not noticed; drop it now instead of waiting for TCP.
+      try {
+        socket.close(4000, "no answer to ping");
+      } catch {
+        // already closing
+      }
+      this._onclose(socket, 1006, "no answer to ping");
+      return;
+    }
+    this._sendFrame(socket, { type: "ping" });
+  }
+
+  // -- frames --------------------------------------------------------------------------------
+
+  _onmessage(socket, text) {
+    if (socket !== this._socket) return;
+    this._lastSeen = Date.now();
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      this._report(new TBoneError("the server sent a frame that is not JSON"));
+      return;
+    }
+    if (frame.type === "event") {
+      const sub = this._byServerId.get(frame.subscription);
+      if (sub && sub.active) this._deliver(sub, frame);
+      return;
+    }
+    if (frame.type === "pong") return;
+    const call = frame.id == null ? undefined : this._calls.get(frame.id);
+    if (call) {
+      this._calls.delete(frame.id);
+      clearTimeout(call.timer);
+      call.settle(frame);
+    } else if (frame.type === "subscribed") {
+      // the answer came after the subscribe timed out: the server subscribed anyway
+      const unsubscribe = { type: "unsubscribe", id: ++this._ids, subscription: frame.subscription };
+      this._sendFrame(socket, unsubscribe);
+    } else if (frame.type === "error") {
+      if (frame.id == null && frame.status === 401) this._refusal = frame;
+      this._report(errorFrom(frame));
+    }
+  }
+
+  _deliver(sub, frame) {
+    const event = {
+      event: frame.event,
+      resource: frame.resource,
+      pk: frame.pk,
+      data: frame.data,
+      subscription: sub,
+    };
+    try {
+      sub.callback(event);
+    } catch (error) {
+      this._report(error);
+    }
+  }
+
+  _call(frame, kind, timeout = this.options.timeout) {
+    if (this.closed) return Promise.reject(new TBoneError("the client is closed"));
+    return new Promise((resolve, reject) => {
+      const id = ++this._ids;
+      const settle = (answer) => (answer.type === "error" ? reject(errorFrom(answer)) : resolve(answer));
+      const call = { frame: { ...frame, id }, kind, settle, fail: reject, socket: null };
+      call.timer = setTimeout(() => {
+        this._calls.delete(id);
+        const where = frame.path ?? frame.resource ?? "";
+        reject(new TBoneError(`no answer to ${frame.type} ${where} within ${timeout} ms`));
+      }, timeout);
+      this._calls.set(id, call);
+      if (this.connected) this._transmit(call);
+      else this._outbox.push(id);
+    });
+  }
+
+  _transmit(call) {
+    call.socket = this._socket;
+    this._sendFrame(this._socket, call.frame);
+  }
+
+  _sendSubscribe(sub) {
+    const frame = { type: "subscribe", resource: sub.resource };
+    for (const key of ["filter", "events", "pk"]) {
+      if (sub.query[key] !== undefined) frame[key] = sub.query[key];
+    }
+    this._call(frame, "subscribe").then(
+      (answer) => {
+        if (sub.active) {
+          this._byServerId.set(answer.subscription, sub);
+          sub._subscribed(answer.subscription);
+        } else {
+          // unsubscribed while the server was subscribing it
+          const frame = { type: "unsubscribe", id: ++this._ids, subscription: answer.subscription };
+          this._sendFrame(this._socket, frame);
+        }
+      },
+      (error) => {
+        if (!this._subs.delete(sub)) return;
+        const wasConfirmed = sub._confirmed;
+        sub._fail(error);
+        if (wasConfirmed && !sub.onerror) this._report(error);
+      },
+    );
+  }
+
+  async _unsubscribe(sub) {
+    if (!sub.active) return;
+    sub.active = false;
+    this._subs.delete(sub);
+    const serverId = sub.id;
+    sub.id = null;
+    if (serverId === null || !this.connected) return; // re-subscribe will simply skip it
+    this._byServerId.delete(serverId);
+    try {
+      await this._call({ type: "unsubscribe", subscription: serverId }, "unsubscribe");
+    } catch {
+      // no events reach this subscription any more; the server forgets it when the socket goes
+    }
+  }
+
+  _sendFrame(socket, frame) {
+    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  // -- helpers -------------------------------------------------------------------------------
+
+  async _token() {
+    return typeof this.token === "function" ? await this.token() : this.token;
+  }
+
+  _checkOpen() {
+    if (this.closed) throw new TBoneError("the client is closed");
+  }
+
+  _failAll(error) {
+    for (const call of this._calls.values()) {
+      clearTimeout(call.timer);
+      if (call.kind !== "subscribe") call.fail(error);
+    }
+    this._calls.clear();
+    this._outbox.length = 0;
+    for (const sub of this._subs) sub._fail(error);
+    this._subs.clear();
+  }
+
+  _newReady() {
+    this._readySettled = false;
+    this._ready = new Promise((resolve, reject) => {
+      this._readyResolve = () => {
+        this._readySettled = true;
+        resolve(this);
+      };
+      this._readyFail = (error) => {
+        this._readySettled = true;
+        reject(error);
+      };
+    });
+    this._ready.catch(() => {}); // a failed connection is also reported to onclose
+  }
+
+  _emit(hook, arg) {
+    if (typeof this[hook] !== "function") return;
+    try {
+      this[hook](arg);
+    } catch (error) {
+      if (hook !== "onerror") this._report(error);
+    }
+  }
+
+  _report(error) {
+    if (typeof this.onerror === "function") this._emit("onerror", error);
+  }
+}
+
+function errorFrom(frame) {
+  const problem = frame.body && typeof frame.body === "object" ? frame.body : null;
+  const detail = problem?.detail ?? problem?.title ?? `status ${frame.status}`;
+  const status = frame.status ?? 0;
+  return new TBoneError(`${status}: ${detail}`, { status, problem, response: frame });
+}
+
+function websocketURL(url) {
+  const location = globalThis.location;
+  const base = location ? location.href : undefined;
+  const parsed = new URL(url, base);
+  if (parsed.protocol === "http:") parsed.protocol = "ws:";
+  else if (parsed.protocol === "https:") parsed.protocol = "wss:";
+  return parsed.href;
+}
