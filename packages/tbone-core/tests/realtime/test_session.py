@@ -198,6 +198,18 @@ async def test_huge_frames_close_the_socket(api: API) -> None:
     assert peer.closed[0] == CloseCode.TOO_BIG
 
 
+async def test_the_frame_limit_counts_utf8_bytes(api: API) -> None:
+    limit = api.limits.max_frame_bytes
+    head, tail = '{"type":"ping","pad":"', '"}'
+    fits = await connect(api)
+    exact = head + "x" * (limit - len(head) - len(tail)) + tail
+    assert await fits.call(exact) == {"type": "pong"}  # type: ignore[arg-type] # raw frame
+    over = await connect(api)
+    await over.send(head + "é" * (limit // 2) + tail)  # fewer characters than the limit
+    assert over.closed is not None
+    assert over.closed[0] == CloseCode.TOO_BIG
+
+
 async def test_subscription_bound_answers_429(api: API) -> None:
     peer = await connect(api)
     for i in range(5):
@@ -208,23 +220,45 @@ async def test_subscription_bound_answers_429(api: API) -> None:
     assert (over["type"], over["status"]) == ("error", 429)
 
 
-async def test_a_burst_of_subscribes_from_a_client_that_never_reads_closes_only_that_socket(
-    api: API,
-) -> None:
+async def test_a_client_that_never_reads_is_throttled_then_closed_by_events(api: API) -> None:
     hostile = await connect(api)
     hostile.reading = False
     calm = await connect(api)
     await calm.call({"type": "subscribe", "id": 1, "resource": "books"})
-    for i in range(10_000):
-        await hostile.send({"type": "subscribe", "id": i, "resource": "books"})
+
+    async def burst() -> None:
+        for i in range(10_000):
+            await hostile.send({"type": "subscribe", "id": i, "resource": "books"})
+
+    sending = asyncio.create_task(burst())
+    await asyncio.sleep(0.1)
+    # Its replies fill half the send queue, then the server stops reading it; not closed yet.
+    assert not sending.done()
+    assert hostile.closed is None
+    books = api.resource("books")
+    for i in range(60):  # events for its 5 subscriptions cannot wait: the queue overflows
+        await books.create({"title": f"Book {i}", "author": "Herbert"})
+        await asyncio.sleep(0.01)
         if hostile.closed:
             break
-    await asyncio.sleep(0)
     assert hostile.closed is not None
     assert hostile.closed[0] == CloseCode.POLICY
+    await asyncio.wait_for(sending, 5)  # the reader was released when the socket closed
     assert api.hub.subscription_count() == 1
-    await api.resource("books").create({"title": "Dune", "author": "Herbert"})
     assert (await calm.next())["event"] == "created"
+
+
+async def test_a_pipelining_client_that_reads_gets_every_answer(api: API) -> None:
+    peer = await connect(api)
+    for i in range(2_000):  # 40 times the send queue, sent without waiting for answers
+        await peer.send(
+            {"type": "ping"} if i % 2 else {"type": "subscribe", "id": i, "resource": "books"}
+        )
+    answers = [await peer.next() for _ in range(2_000)]
+    assert peer.closed is None
+    assert sum(a["type"] == "subscribed" for a in answers) == 5
+    assert sum(a["type"] == "pong" for a in answers) == 1_000
+    assert sum(a["type"] == "error" and a["status"] == 429 for a in answers) == 995
 
 
 async def test_idle_connections_are_closed() -> None:

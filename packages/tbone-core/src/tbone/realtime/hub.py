@@ -76,11 +76,22 @@ class EventHub:
         self._inbox = await self.channel.subscribe(self.topic)
         self._task = asyncio.create_task(self._listen(self._inbox), name="tbone event hub")
 
-    async def stop(self) -> None:
+    async def close_sessions(self) -> None:
+        """Close every connected WebSocket with 1001, all at once.
+
+        :meth:`stop` does this; transports call it as soon as their server starts stopping,
+        while stores are still open, because servers wait for open sockets before they run
+        the API's shutdown.
+        """
         from .limits import CloseCode
 
-        for session in list(self.sessions):
-            await session.close(CloseCode.GOING_AWAY, "server shutting down")
+        sessions = list(self.sessions)
+        await asyncio.gather(
+            *(s.close(CloseCode.GOING_AWAY, "server shutting down") for s in sessions)
+        )
+
+    async def stop(self) -> None:
+        await self.close_sessions()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -63,6 +63,11 @@ class Session:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self._last_seen = 0.0
+        # Replies to the client's own frames may fill half the send queue; past that the
+        # transport stops reading from it (TCP back-pressure) and the other half stays free
+        # for events, so only events, which cannot wait, ever overflow it.
+        self._reply_room = max(1, limits.send_queue // 2)
+        self._drained = asyncio.Event()
 
     # -- driven by the transport ------------------------------------------------------------
 
@@ -85,16 +90,17 @@ class Session:
         if self.closed:
             return
         self._last_seen = asyncio.get_running_loop().time()
-        if len(data) > self.limits.max_frame_bytes:
-            log.warning("closing a WebSocket: a %d-byte frame exceeds the limit", len(data))
+        if _too_big(data, self.limits.max_frame_bytes):
+            log.warning("closing a WebSocket: a %d-character frame exceeds the limit", len(data))
             await self.close(CloseCode.TOO_BIG, "frame too large")
             return
         try:
             frame = parse_frame(data)
         except FrameError as exc:
             self.enqueue(error_frame(exc.frame_id, *problem_for(exc)[:2]))
-            return
-        await self._handle(frame)
+        else:
+            await self._handle(frame)
+        await self._room_for_replies()
 
     async def finish(self) -> None:
         """The connection is gone: forget every subscription and stop every task."""
@@ -126,6 +132,11 @@ class Session:
             await self._close(code, reason)
         except Exception:  # the socket may already be gone; closing is best effort
             log.debug("closing a WebSocket failed", exc_info=True)
+
+    async def _room_for_replies(self) -> None:
+        while not self.closed and self._queue.qsize() >= self._reply_room:
+            self._drained.clear()
+            await self._drained.wait()
 
     # -- frames -----------------------------------------------------------------------------
 
@@ -284,6 +295,8 @@ class Session:
             text = await self._queue.get()
             if text is None:
                 return
+            if self._queue.qsize() < self._reply_room:
+                self._drained.set()
             try:
                 await self._send(text)
             except Exception:  # the peer went away; the transport will call finish()
@@ -312,10 +325,21 @@ class Session:
             self.api.hub.remove(sub)
         self.subscriptions.clear()
         self.api.hub.sessions.discard(self)
+        self._drained.set()  # a reader waiting for room must see the socket is gone
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current and not task.done():
                 task.cancel()
+
+
+def _too_big(data: str | bytes, limit: int) -> bool:
+    """Whether the frame is over ``limit`` bytes (a text frame counts its UTF-8 bytes)."""
+    size = len(data)
+    if size > limit:
+        return True
+    if isinstance(data, bytes) or size * 4 <= limit:  # UTF-8 takes at most 4 bytes a character
+        return False
+    return len(data.encode("utf-8", "surrogatepass")) > limit
 
 
 def _query_token(request: Request) -> str | None:
