@@ -1,20 +1,33 @@
-"""The ``tbone`` command.
+"""The ``tbone`` command: ``tbone plugins``, ``tbone serve``, ``tbone routes``.
 
 Each subcommand is a ``_cmd_<name>(args) -> int`` function and one ``add_parser`` call in
-:func:`build_parser`; adding ``serve`` or ``routes`` later means adding one of each.
+:func:`build_parser`. ``serve`` and ``routes`` take the API as ``module:attribute`` (like
+uvicorn), where the module is a dotted name importable from the current directory or a path to
+a ``.py`` file::
+
+    tbone serve examples/bookstore.py:api --server aiohttp --port 8000
+    tbone routes myproject.api:api
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import importlib.util
+import inspect
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tbone import plugins
 from tbone.errors import PluginError
+
+if TYPE_CHECKING:
+    from tbone.api import API
 
 __all__ = ["build_parser", "main"]
 
@@ -51,7 +64,157 @@ def build_parser() -> argparse.ArgumentParser:
         help="also import each plugin and report whether it loads (exit 1 if any does not)",
     )
     plugins_cmd.set_defaults(handler=_cmd_plugins)
+
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="serve an API over HTTP and WebSocket",
+        description="Import the API and serve it with a transport until interrupted (Ctrl-C).",
+    )
+    serve_cmd.add_argument("target", help=_TARGET_HELP)
+    serve_cmd.add_argument(
+        "--server", help="transport to serve with (default: the first installed, by name)"
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve_cmd.set_defaults(handler=_cmd_serve)
+
+    routes_cmd = commands.add_parser(
+        "routes",
+        help="list every route an API serves",
+        description="Print each method and path the API answers, with its resource and action.",
+    )
+    routes_cmd.add_argument("target", help=_TARGET_HELP)
+    routes_cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    routes_cmd.set_defaults(handler=_cmd_routes)
     return parser
+
+
+_TARGET_HELP = (
+    "the API as MODULE:ATTRIBUTE, e.g. myapp.api:api or examples/bookstore.py:api "
+    "(ATTRIBUTE defaults to 'api'; a function is called to make the API)"
+)
+
+
+class TargetError(Exception):
+    """The ``module:attribute`` given on the command line does not name an API."""
+
+
+def load_api(target: str) -> API:
+    """The :class:`tbone.API` named by ``module:attribute`` (or ``path/to/file.py:attribute``)."""
+    from tbone.api import API
+
+    module_name, _, attr = target.partition(":")
+    attr = attr or "api"
+    module = _import_module(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(f"{module_name!r} has no attribute {attr!r}") from None
+    if inspect.isfunction(obj):  # a factory: ``module:create_api``
+        obj = obj()
+    if not isinstance(obj, API):
+        raise TargetError(f"{target!r} is a {type(obj).__name__}, not a tbone.API")
+    return obj
+
+
+def _import_module(name: str) -> Any:
+    if name.endswith(".py") or "/" in name or "\\" in name:
+        path = Path(name)
+        if not path.is_file():
+            raise TargetError(f"no such file: {name}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise TargetError(f"cannot import {name}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module  # so that pickling and dataclasses find it
+        sys.path.insert(0, str(path.resolve().parent))  # its sibling imports work
+        spec.loader.exec_module(module)
+        return module
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")  # like python -m: modules in the current directory
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            raise TargetError(
+                f"cannot import {name!r}: no module named {exc.name!r} "
+                "(run from the directory that holds it, or give a path to the .py file)"
+            ) from None
+        raise
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        api = load_api(args.target)
+        transport = _transport(args.server)
+    except (TargetError, PluginError) as exc:
+        sys.stderr.write(f"tbone serve: {exc}\n")
+        return 2
+    url = f"http://{_url_host(args.host)}:{args.port}{api.prefix}"
+    sys.stdout.write(f"serving {api.title} on {url} with {transport.name} (Ctrl-C stops)\n")
+    sys.stdout.flush()
+    # A transport that lets Ctrl-C through as KeyboardInterrupt has still stopped cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
+        transport.serve(api, host=args.host, port=args.port)
+    return 0
+
+
+def _transport(name: str | None) -> Any:
+    if name is None:
+        names = sorted(info.name for info in plugins.available("transport"))
+        if not names:
+            raise PluginError(
+                "no transport is installed. Install one with: "
+                'pip install "tbone-core[aiohttp]" or pip install "tbone-core[sanic]"'
+            )
+        name = names[0]
+    return plugins.load("transport", name)()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _cmd_routes(args: argparse.Namespace) -> int:
+    try:
+        api = load_api(args.target)
+    except TargetError as exc:
+        sys.stderr.write(f"tbone routes: {exc}\n")
+        return 2
+    rows = list(routes(api))
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        table = [{k: v or None for k, v in row.items()} for row in rows]
+        _write_table(table, ("method", "path", "resource", "action"), sys.stdout)
+    return 0
+
+
+def routes(api: API) -> Iterator[dict[str, str]]:
+    """Every (method, path, resource, action) the API answers, in the order it routes them."""
+    from tbone.api import WEBSOCKET_PATH
+    from tbone.http.handler import _COLLECTION_METHODS, _ITEM_METHODS
+
+    prefix = api.prefix
+    yield _route("GET", prefix or "/", "", "index")
+    for extra in sorted(api.http.extras):
+        yield _route("GET", f"{prefix}/{extra}", "", extra)
+    yield _route("GET", f"{prefix}/{WEBSOCKET_PATH}", "", "websocket (tbone.v1)")
+    for name, resource in api.resources.items():
+        for table, path in (
+            (_COLLECTION_METHODS, f"{prefix}/{name}"),
+            (_ITEM_METHODS, f"{prefix}/{name}/{{{resource.pk}}}"),
+        ):
+            for action, methods in table.items():
+                if action in resource.actions:
+                    yield _route(",".join(methods), path, name, action)
+
+
+def _route(method: str, path: str, resource: str, action: str) -> dict[str, str]:
+    return {"method": method, "path": path, "resource": resource, "action": action}
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -87,6 +250,12 @@ def _print_table(rows: list[dict[str, str | None]], *, check: bool, out: TextIO)
         out.write("no plugins found\n")
         return
     columns = (*_COLUMNS, "status") if check else _COLUMNS
+    _write_table(rows, columns, out)
+
+
+def _write_table(
+    rows: Sequence[dict[str, str | None]], columns: Sequence[str], out: TextIO
+) -> None:
     cells = [[c.upper() for c in columns]]
     cells += [[row[c] or "-" for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
