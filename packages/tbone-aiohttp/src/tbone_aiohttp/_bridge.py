@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
 from tbone.http.message import Request, Response
+from tbone.realtime import SUBPROTOCOL
 
 if TYPE_CHECKING:
     from tbone.api import API
 
-__all__ = ["make_handler"]
+__all__ = ["make_handler", "make_ws_handler"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Seconds between keep-alive pings (Sanic's default, so both adapters drop dead peers alike).
+HEARTBEAT = 20.0
+# Seconds a server-side close may take (a client that does not read blocks the close frame).
+CLOSE_TIMEOUT = 5.0
 
 
 def make_handler(api: API) -> Handler:
@@ -28,6 +34,42 @@ def make_handler(api: API) -> Handler:
         return _to_aiohttp(await api.handle(_to_tbone(request, body)))
 
     return handler
+
+
+def make_ws_handler(api: API, http: Handler) -> Handler:
+    """The ``{prefix}/ws`` handler: one ``tbone.v1`` session per socket; plain HTTP to ``http``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            protocols=(SUBPROTOCOL,),  # chosen when offered; clients offering none are accepted
+            # aiohttp refuses a message of exactly max_msg_size bytes; the API allows that size
+            max_msg_size=api.limits.max_frame_bytes + 1,
+            heartbeat=HEARTBEAT,
+            compress=False,  # like Sanic: deflating every event costs more CPU than it saves
+        )
+        if not ws.can_prepare(request).ok:
+            return await http(request)
+        await ws.prepare(request)
+        session = api.open_session(_to_tbone(request, b""), send=ws.send_str, close=_closer(ws))
+        try:
+            if await session.start():
+                async for message in ws:
+                    if message.type is not WSMsgType.TEXT and message.type is not WSMsgType.BINARY:
+                        break  # an error: aiohttp has closed the socket (1009 when too big)
+                    await session.receive(message.data)
+        finally:
+            await session.finish()
+        return ws
+
+    return handler
+
+
+def _closer(ws: web.WebSocketResponse) -> Callable[[int, str], Awaitable[None]]:
+    async def close(code: int, reason: str) -> None:
+        # Cancelled by the timeout, aiohttp drops the connection.
+        await asyncio.wait_for(ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT)
+
+    return close
 
 
 def _to_tbone(request: web.Request, body: bytes) -> Request:
@@ -70,4 +112,3 @@ def _ascii(raw: str) -> str:
         return raw
     data = raw.encode("utf-8", "surrogateescape")
     return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in data)
-

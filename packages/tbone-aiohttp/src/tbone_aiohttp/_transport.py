@@ -26,6 +26,11 @@ class AiohttpTransport(Transport):
     Every request under ``api.prefix`` goes to ``api.handle()`` unchanged (raw path and query
     string, every header, the body) and its response is written back byte for byte. Stores open
     in ``on_startup`` and close in ``on_cleanup``.
+
+    ``{prefix}/ws`` is the WebSocket endpoint (subprotocol ``tbone.v1``): the handshake becomes
+    the session's request, text and binary messages go to ``session.receive()``, messages over
+    ``api.limits.max_frame_bytes`` close the socket with 1009. ``on_shutdown`` closes every
+    socket with 1001 before aiohttp waits for open handlers.
     """
 
     tbone_plugin_api = 1
@@ -39,9 +44,11 @@ class AiohttpTransport(Transport):
         )
 
     def mount(self, api: API, app: web.Application) -> None:
-        from ._bridge import make_handler
+        from ._bridge import make_handler, make_ws_handler
 
         handler = make_handler(api)
+        # Before the catch-all, which would otherwise take the handshake.
+        app.router.add_route("GET", f"{api.prefix}/ws", make_ws_handler(api, handler))
         app.router.add_route("*", f"{api.prefix}/{{tail:.*}}", handler)
         if api.prefix:
             app.router.add_route("*", api.prefix, handler)
@@ -49,10 +56,14 @@ class AiohttpTransport(Transport):
         async def startup(_app: web.Application) -> None:
             await api.startup()
 
+        async def close_sockets(_app: web.Application) -> None:
+            await api.hub.close_sessions()
+
         async def shutdown(_app: web.Application) -> None:
             await api.shutdown()
 
         app.on_startup.append(startup)
+        app.on_shutdown.append(close_sockets)
         app.on_cleanup.append(shutdown)
 
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:

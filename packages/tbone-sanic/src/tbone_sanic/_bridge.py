@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sanic import Sanic
 from sanic.compat import Header
-from sanic.exceptions import MethodNotAllowed
+from sanic.exceptions import MethodNotAllowed, WebsocketClosed
 from sanic.request import Request as SanicRequest
 from sanic.response import HTTPResponse
+from sanic.server.websockets.impl import WebsocketImplProtocol
+from websockets.exceptions import ConnectionClosed
 
 from tbone.http.message import Request, Response
+from tbone.realtime import SUBPROTOCOL
 
 if TYPE_CHECKING:
     from tbone.api import API
 
-__all__ = ["make_handler", "route_unknown_methods"]
+__all__ = ["make_handler", "make_ws_handler", "route_unknown_methods"]
 
-Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse | None]]
+# Seconds a server-side close may take (a client that does not read blocks the close frame).
+CLOSE_TIMEOUT = 5.0
 
 
 class _RawResponse(HTTPResponse):
@@ -40,6 +46,53 @@ def make_handler(api: API) -> Handler:
         return await _handle(api, request)
 
     return handler
+
+
+def make_ws_handler(api: API, http: Handler) -> Handler:
+    """The ``{prefix}/ws`` handler: one ``tbone.v1`` session per socket; plain HTTP to ``http``.
+
+    A plain route rather than ``add_websocket_route``, whose handshake refuses (400) clients
+    that offer no subprotocol and answers requests without ``Upgrade`` with its own 426 page.
+    """
+
+    async def session(request: SanicRequest, ws: WebsocketImplProtocol) -> None:
+        tbone_session = api.open_session(_to_tbone(request, b""), send=ws.send, close=_closer(ws))
+        try:
+            if await tbone_session.start():
+                while True:
+                    try:
+                        message = await ws.recv()
+                    except (ConnectionClosed, WebsocketClosed):
+                        break  # closed by the client, the server, or Sanic (1009 when too big)
+                    if message is not None:
+                        await tbone_session.receive(
+                            message if isinstance(message, str) else bytes(message)
+                        )
+        finally:
+            await tbone_session.finish()
+
+    async def handler(request: SanicRequest) -> HTTPResponse | None:
+        if request.headers.get("upgrade", "").lower() != "websocket":
+            return await http(request)
+        offered = ",".join(request.headers.getall("sec-websocket-protocol", []))
+        chosen = [SUBPROTOCOL] if SUBPROTOCOL in {p.strip() for p in offered.split(",")} else None
+        # What Sanic's own WebSocket routes run: handshake, then the handler as a tracked task.
+        app: Any = request.app  # Any: _websocket_handler is untyped
+        await app._websocket_handler(session, request, subprotocols=chosen)
+        return None
+
+    handler.is_websocket = True  # type: ignore[attr-defined] # Sanic: no HTTP response expected
+    return handler
+
+
+def _closer(ws: WebsocketImplProtocol) -> Callable[[int, str], Awaitable[None]]:
+    async def close(code: int, reason: str) -> None:
+        try:
+            await asyncio.wait_for(ws.close(code, reason), CLOSE_TIMEOUT)
+        except TimeoutError:
+            ws.fail_connection(code, reason)
+
+    return close
 
 
 def route_unknown_methods(app: Sanic[Any, Any], api: API) -> None:
@@ -106,4 +159,3 @@ def _ascii(target: bytes) -> str:
     if target.isascii():
         return target.decode("ascii")
     return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in target)
-

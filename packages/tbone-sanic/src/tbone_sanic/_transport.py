@@ -33,6 +33,11 @@ class SanicTransport(Transport):
     Every request under ``api.prefix`` goes to ``api.handle()`` unchanged (raw path and query
     string, every header, the body) and its response is written back byte for byte. Stores open
     in ``before_server_start`` and close in ``after_server_stop``, in every worker.
+
+    ``{prefix}/ws`` is the WebSocket endpoint (subprotocol ``tbone.v1``): the handshake becomes
+    the session's request, text and binary messages go to ``session.receive()``, messages over
+    ``api.limits.max_frame_bytes`` close the socket with 1009 (``WEBSOCKET_MAX_SIZE`` is raised
+    to it if lower). ``before_server_stop`` closes every socket with 1001.
     """
 
     tbone_plugin_api = 1
@@ -46,7 +51,7 @@ class SanicTransport(Transport):
         )
 
     def mount(self, api: API, app: Sanic[Any, Any]) -> None:
-        from ._bridge import make_handler, route_unknown_methods
+        from ._bridge import make_handler, make_ws_handler, route_unknown_methods
 
         handler = make_handler(api)
 
@@ -65,7 +70,16 @@ class SanicTransport(Transport):
                 unquote=False,
             )
         route_unknown_methods(app, api)
+        app.add_route(make_ws_handler(api, handler), f"{api.prefix}/ws", name=f"tbone_{tag}_ws")
+        app.enable_websocket()
+        # The session enforces the API's limit exactly; Sanic's must not be lower.
+        app.config.WEBSOCKET_MAX_SIZE = max(
+            app.config.WEBSOCKET_MAX_SIZE, api.limits.max_frame_bytes
+        )
         app.register_listener(_lifespan(api.startup), "before_server_start")
+        # Shutdown listeners run last-registered first: this one before Sanic cancels the
+        # WebSocket handlers (registered by enable_websocket above).
+        app.register_listener(_lifespan(api.hub.close_sessions), "before_server_stop")
         app.register_listener(_lifespan(api.shutdown), "after_server_stop")
 
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:
