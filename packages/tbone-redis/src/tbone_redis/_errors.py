@@ -8,9 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 
-from tbone.errors import ChannelUnavailable
+from tbone.errors import ChannelUnavailable, StoreUnavailable
 
-__all__ = ["DRIVER_ERRORS", "channel_errors", "safe_url"]
+__all__ = ["DRIVER_ERRORS", "channel_errors", "safe_url", "store_errors"]
 
 # What the driver raises when the server is away: its own errors, and socket errors it lets through.
 DRIVER_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
@@ -35,5 +35,17 @@ def channel_errors(url: str, doing: str) -> Iterator[None]:
     except DRIVER_ERRORS as exc:
         raise ChannelUnavailable(
             f"redis channel {safe_url(url)}: could not {doing}: {exc}. "
+            "Check that redis-server is running and reachable at that URL."
+        ) from exc
+
+
+@contextmanager
+def store_errors(url: str, doing: str) -> Iterator[None]:
+    """Re-raise driver errors met while ``doing`` something as ``StoreUnavailable``."""
+    try:
+        yield
+    except DRIVER_ERRORS as exc:
+        raise StoreUnavailable(
+            f"redis store {safe_url(url)}: could not {doing}: {exc}. "
             "Check that redis-server is running and reachable at that URL."
         ) from exc

@@ -1,0 +1,243 @@
+"""``redis://`` / ``rediss://``: documents as JSON in Redis hashes, written by Lua scripts.
+
+Per collection, under ``<prefix>{<name>}:`` (the braces keep a collection's keys in one Redis
+Cluster slot, which a script touching several keys needs):
+
+- ``docs``      hash  primary key (canonical JSON) -> document (JSON)
+- ``versions``  hash  primary key -> version (1 on insert, +1 per write)
+- ``uvals``     hash  primary key -> the document's unique values (JSON array)
+- ``unique:<field>`` hash  value (canonical JSON) -> primary key, one per unique field
+
+Every write is one Lua script (see ``_scripts``), so version checks, unique checks and the write
+are atomic, and a bulk insert stores all documents or none. Queries read ``docs`` and ``versions``
+in one MULTI and evaluate the query with core's reference ``matches`` / ``sort_records``: exactly
+the memory store's semantics, at the price of reading the whole collection per query (fine for
+sessions, caches and small collections; use a store with native queries for large ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, ValidationError
+from tbone.storage import CollectionSpec, Document, Query, Record, Store, matches, sort_records
+
+from . import _scripts
+from ._errors import safe_url, store_errors
+
+__all__ = ["RedisStore"]
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_canonical = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
+).encode
+
+
+class RedisStore(Store):
+    """A document store in Redis: ``tbone.connect("redis://localhost:6379/0")``.
+
+    ``prefix`` (default ``"tbone:"``, or ``?prefix=`` in the URL) starts every key, so several
+    applications can share a database. Queries scan the collection (see the module docstring).
+    """
+
+    tbone_plugin_api = 1
+    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk"})
+
+    def __init__(self, url: str = "redis://localhost:6379/0", *, prefix: str = "tbone:") -> None:
+        self.url = url
+        self.prefix = prefix
+        self._client: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._open_lock = asyncio.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> Self:
+        """``redis://host:port/db?prefix=app:``; ``prefix`` is ours, the rest goes to redis-py."""
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        prefix = [v for k, v in query if k == "prefix"]
+        rest = urlencode([(k, v) for k, v in query if k != "prefix"])
+        plain = urlunsplit(parts._replace(query=rest))
+        return cls(plain, prefix=prefix[-1]) if prefix else cls(plain)
+
+    async def open(self) -> None:
+        """Connect and check the server answers; the first operation does it if you don't."""
+        self._check_open()
+        async with self._open_lock:
+            if self._client is not None:
+                return
+            with store_errors(self.url, "parse the URL"):
+                client = Redis.from_url(self.url)
+            try:
+                with store_errors(self.url, "connect"):
+                    await client.ping()
+            except BaseException:
+                await client.aclose()
+                raise
+            self._scripts = {
+                name: client.register_script(getattr(_scripts, name))
+                for name in ("INSERT", "REPLACE", "DELETE")
+            }
+            self._client = client
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    # -- the four required methods ------------------------------------------------------------
+
+    async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
+        if not docs:
+            return
+        args: list[Any] = [len(spec.unique)]
+        for doc in docs:
+            args += [_pk(doc[spec.pk]), _json(doc), *_unique_values(spec, doc)]
+        reply = await self._run(spec, "INSERT", args, "insert documents")
+        self._check(spec, reply, None, docs)
+
+    async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
+        records = await self._scan(spec)
+        where = query.where
+        found = records if where is None else [r for r in records if matches(where, r.doc)]
+        found = sort_records(found, query.order)
+        end = None if query.limit is None else query.offset + query.limit
+        window = found[query.offset : end]
+        if query.fields is None:
+            return window
+        return [Record({k: v for k, v in r.doc.items() if k in query.fields}, r.version)
+                for r in window]  # fmt: skip
+
+    async def replace_doc(
+        self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
+    ) -> int:
+        args = [_pk(pk), _expected(expect_version), _json(doc), *_unique_values(spec, doc)]
+        reply = await self._run(spec, "REPLACE", args, f"replace {pk!r}")
+        return self._check(spec, reply, pk, [doc])
+
+    async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
+        reply = await self._run(spec, "DELETE", [_pk(pk), _expected(expect_version)], "delete")
+        self._check(spec, reply, pk)
+
+    # -- faster conveniences ------------------------------------------------------------------
+
+    async def get_docs(self, spec: CollectionSpec, pks: Sequence[Any]) -> list[Record]:
+        if not pks:
+            return []
+        keys = [_pk(pk) for pk in pks]
+        docs_key, versions_key = self._keys(spec)[:2]
+        client = await self._ready()
+        with store_errors(self.url, f"read {spec.name}"):
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.hmget(docs_key, keys)
+                pipe.hmget(versions_key, keys)
+                docs, versions = await pipe.execute()
+        return [
+            Record(json.loads(doc), int(version))
+            for doc, version in zip(docs, versions, strict=True)
+            if doc is not None and version is not None
+        ]
+
+    async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
+        if query.where is None:
+            client = await self._ready()
+            with store_errors(self.url, f"count {spec.name}"):
+                count: int = await client.hlen(self._keys(spec)[1])
+            return count
+        return sum(1 for r in await self._scan(spec) if matches(query.where, r.doc))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _keys(self, spec: CollectionSpec) -> list[str]:
+        base = f"{self.prefix}{{{spec.name}}}:"
+        return [
+            f"{base}docs",
+            f"{base}versions",
+            f"{base}uvals",
+            *(f"{base}unique:{name}" for name in spec.unique),
+        ]
+
+    async def _scan(self, spec: CollectionSpec) -> list[Record]:
+        docs_key, versions_key = self._keys(spec)[:2]
+        client = await self._ready()
+        with store_errors(self.url, f"read {spec.name}"):
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.hgetall(docs_key)
+                pipe.hgetall(versions_key)
+                docs, versions = await pipe.execute()
+        return [
+            Record(json.loads(doc), int(versions[pk])) for pk, doc in docs.items() if pk in versions
+        ]
+
+    async def _run(self, spec: CollectionSpec, script: str, args: list[Any], doing: str) -> Any:
+        await self._ready()
+        with store_errors(self.url, f"{doing} in {spec.name}"):
+            return await self._scripts[script](keys=self._keys(spec), args=args)
+
+    def _check(
+        self, spec: CollectionSpec, reply: Any, pk: Any, docs: Sequence[Document] = ()
+    ) -> int:
+        outcome = reply[0]
+        if outcome == b"ok":
+            return int(reply[1])
+        if outcome == b"missing":
+            raise NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
+        if outcome == b"conflict":
+            raise Conflict(
+                f"{spec.name} {pk!r} is at version {reply[1]}: it changed since you read it; "
+                "read it again and retry"
+            )
+        field = spec.pk if reply[1] == 0 else spec.unique[int(reply[1]) - 1]
+        value = docs[int(reply[2])].get(field) if docs else None
+        if field == spec.pk:
+            raise DuplicateKey(f"{spec.name}: {field} {value!r} already exists", field=field)
+        raise DuplicateKey(f"{spec.name}: {field} {value!r} is already taken", field=field)
+
+    async def _ready(self) -> Redis:
+        self._check_open()
+        if self._client is None:
+            await self.open()
+        assert self._client is not None  # set by open()
+        return self._client
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreUnavailable(f"the redis store {safe_url(self.url)} is closed")
+
+
+def _json(doc: Document) -> str:
+    try:
+        return _encode(doc)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError.single([], f"the document is not JSON-ready: {exc}", "json") from exc
+
+
+def _pk(pk: Any) -> str:
+    return _canonical(_normal(pk))
+
+
+def _unique_values(spec: CollectionSpec, doc: Document) -> list[str]:
+    return [
+        "" if (value := doc.get(name)) is None else _canonical(_normal(value))
+        for name in spec.unique
+    ]
+
+
+def _normal(value: Any) -> Any:
+    """Equal numbers as one spelling: ``2.0`` is stored as ``2``, as Python compares them."""
+    if type(value) is float and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _expected(expect_version: int | None) -> str:
+    return "" if expect_version is None else str(int(expect_version))
