@@ -104,27 +104,11 @@ def require_node() -> list[str]:
     return command
 
 
-def require_websocket_route(url: str, transport: str) -> None:
-    """xfail (not fail after a long timeout) while a transport has no ``{prefix}/ws`` route."""
-    import websockets.sync.client
-
-    try:
-        with websockets.sync.client.connect(
-            url.replace("http", "ws", 1) + "/api/ws", subprotocols=["tbone.v1"], open_timeout=5
-        ) as socket:
-            socket.send('{"type":"ping"}')
-            assert socket.recv(timeout=5) == '{"type":"pong"}'
-    except websockets.exceptions.InvalidStatus as exc:
-        # TODO(realtime): drop once both transports serve {prefix}/ws
-        pytest.xfail(f"the {transport} transport does not serve /api/ws yet: {exc}")
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("transport", ["aiohttp", "sanic"])
 def test_tbone_js_against_a_live_server(transport: str, tmp_path: Path) -> None:
     node = require_node()
     with LiveServer(transport, build_api()) as server:
-        require_websocket_route(server.url, transport)
         script = httpx.get(f"{server.url}/api/tbone.js", timeout=10)
         assert script.status_code == 200
         assert script.headers["content-type"].startswith("text/javascript")
