@@ -121,7 +121,9 @@ class PubSubHub:
             try:
                 await self._serve_connection()
             except DRIVER_ERRORS as exc:
-                log.warning(
+                # Warn once per outage; the attempts after it are debug noise.
+                log.log(
+                    logging.DEBUG if self._reconnecting else logging.WARNING,
                     "redis pub/sub %s: connection lost (%s); reconnecting in %.2f s",
                     safe_url(self._url),
                     exc,

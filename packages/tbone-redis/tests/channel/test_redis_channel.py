@@ -114,6 +114,7 @@ async def test_subscribe_while_the_server_is_down_times_out(redis_server: RedisS
             with pytest.raises(ChannelUnavailable, match="could not publish"):
                 await channel.publish("t", b"x")
             await asyncio.to_thread(server.start)
+            channel.subscribe_timeout = 10  # the reader may be in its backoff pause
             async with await channel.subscribe("t") as sub:  # the channel came back by itself
                 await channel.publish("t", b"back")
                 assert await asyncio.wait_for(sub.get(), 5) == b"back"
