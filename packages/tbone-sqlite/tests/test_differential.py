@@ -108,8 +108,11 @@ def _leaf() -> Any:
             for ops in [["exact", "ne", *(["lt", "lte", "gt", "gte"] if k in _ORDERED else [])]]
         ),
         *(
-            st.builds(lambda op, v, k=k: Q(**{f"{k}__{op}": v}), st.sampled_from(["in", "nin"]),
-                      st.lists(values if k == "owner__name" else st.none() | values, max_size=3))  # fmt: skip
+            st.builds(
+                lambda op, v, k=k: Q(**{f"{k}__{op}": v}),
+                st.sampled_from(["in", "nin"]),
+                st.lists(values if k == "owner__name" else st.none() | values, max_size=3),
+            )  # fmt: skip
             for k, values in _VALUES.items()
         ),
         st.builds(
@@ -136,9 +139,11 @@ def _wire(owner: Owner) -> dict[str, Any]:
 
 QUERIES = st.recursive(
     _leaf(),
-    lambda inner: st.builds(lambda a, b: a & b, inner, inner)
-    | st.builds(lambda a, b: a | b, inner, inner)
-    | st.builds(lambda a: ~a, inner),
+    lambda inner: (
+        st.builds(lambda a, b: a & b, inner, inner)
+        | st.builds(lambda a, b: a | b, inner, inner)
+        | st.builds(lambda a: ~a, inner)
+    ),
     max_leaves=5,
 )
 ORDERS = st.lists(st.sampled_from(_ORDERED + ["id"]), unique=True, max_size=3).flatmap(

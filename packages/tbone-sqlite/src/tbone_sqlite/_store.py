@@ -45,6 +45,13 @@ __all__ = ["SQLiteStore"]
 _MIN_SQLITE: Final = (3, 38, 0)  # json functions built in, ``->``, RETURNING, generated columns
 _INDEX_TAG: Final = "__tbone_"
 _INDEXES_OF: Final = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+_LOOKUP_KEY: Final = "json_extract(doc, '{p}')"  # what compiled filters compare (_compile)
+# json_extract cuts strings at an escaped NUL, so "a\u0000b" would collide with "a": values
+# whose JSON holds \u0000 are keyed by that JSON text instead. No other value's key can equal
+# it (its own JSON would then hold \u0000 too); JSON null stays NULL, so nulls never collide.
+_UNIQUE_KEY: Final = (
+    "CASE WHEN instr(doc -> '{p}', '\\u0000') THEN doc -> '{p}' ELSE json_extract(doc, '{p}') END"
+)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _decode = json.JSONDecoder().decode
 
@@ -141,9 +148,8 @@ class SQLiteStore(Store):
 
     async def prepare(self, spec: CollectionSpec) -> None:
         table = _table(spec.name)
-        wanted = {_index_name(spec.name, f, unique=True): (f, True) for f in spec.unique} | {
-            _index_name(spec.name, f, unique=False): (f, False) for f in spec.indexes
-        }
+        wanted = {_index_name(spec.name, f, unique=True): (f, True) for f in spec.unique}
+        wanted |= {_index_name(spec.name, f, unique=False): (f, False) for f in spec.indexes}
         statements = [
             f"CREATE TABLE IF NOT EXISTS {table} (pk NOT NULL PRIMARY KEY, "
             "version INTEGER NOT NULL, doc TEXT NOT NULL, "
@@ -151,8 +157,8 @@ class SQLiteStore(Store):
         ]
         for name, (field, unique) in wanted.items():
             path = json_path((field,))
-            kind = "UNIQUE INDEX" if unique else "INDEX"
-            on = f"{table} (json_extract(doc, '{path}'))"
+            kind, key = ("UNIQUE INDEX", _UNIQUE_KEY) if unique else ("INDEX", _LOOKUP_KEY)
+            on = f"{table} ({key.format(p=path)})"
             statements.append(f"CREATE {kind} IF NOT EXISTS {_quote(name)} ON {on}")
         existing = await self._rows(spec, _INDEXES_OF, [spec.name])
         stale = [n for (n,) in existing if _INDEX_TAG in n and n not in wanted]
