@@ -23,6 +23,8 @@ from typing import Any
 
 from redis.asyncio.connection import AbstractConnection
 
+from tbone.errors import ChannelUnavailable
+
 from ._errors import DRIVER_ERRORS, safe_url
 
 __all__ = ["PubSubHub"]
@@ -95,12 +97,15 @@ class PubSubHub:
                 await self._send(b"UNSUBSCRIBE", topic)
 
     async def aclose(self) -> None:
-        """Stop the reader and drop the connection; waiting ``add()`` calls time out."""
+        """Stop the reader and drop the connection; waiting ``add()`` calls raise."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for batches in self._waiting.values():
+            for future in (f for batch in batches for f in batch if not f.done()):
+                future.set_exception(ChannelUnavailable("the redis channel was closed"))
         self._topics.clear()
         self._waiting.clear()
 

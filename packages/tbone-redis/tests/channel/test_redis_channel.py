@@ -136,3 +136,17 @@ async def test_close_ends_waiting_readers(redis_server: RedisServer) -> None:
 def test_safe_url_masks_the_password() -> None:
     assert safe_url("redis://user:pw@host:6380/1") == "redis://user:***@host:6380/1"
     assert safe_url("redis://host/0") == "redis://host/0"
+
+
+async def test_close_fails_a_subscribe_still_waiting(redis_server: RedisServer) -> None:
+    skip_unless_restartable(redis_server)
+    assert redis_server.binary is not None
+    with RedisServer(redis_server.binary) as server:
+        channel = RedisChannel(server.url)
+        await channel.open()
+        await asyncio.to_thread(server.stop)
+        waiting = asyncio.create_task(channel.subscribe("never"))
+        await asyncio.sleep(0.1)
+        await channel.aclose()
+        with pytest.raises(ChannelUnavailable):
+            await asyncio.wait_for(waiting, 5)
