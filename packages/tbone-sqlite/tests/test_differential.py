@@ -112,7 +112,7 @@ def _leaf() -> Any:
                 lambda op, v, k=k: Q(**{f"{k}__{op}": v}),
                 st.sampled_from(["in", "nin"]),
                 st.lists(values if k == "owner__name" else st.none() | values, max_size=3),
-            )  # fmt: skip
+            )
             for k, values in _VALUES.items()
         ),
         st.builds(
@@ -146,7 +146,7 @@ QUERIES = st.recursive(
     ),
     max_leaves=5,
 )
-ORDERS = st.lists(st.sampled_from(_ORDERED + ["id"]), unique=True, max_size=3).flatmap(
+ORDERS = st.lists(st.sampled_from([*_ORDERED, "id"]), unique=True, max_size=3).flatmap(
     lambda names: st.tuples(*[st.sampled_from([k, f"-{k}"]) for k in names]).map(list)
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_url_forms(url: str, path: str, sync: str) -> None:
         "sqlite:///x.db?nope=1",
         "sqlite:///x.db?synchronous=maybe",
         "sqlite:///x.db?timeout=soon",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_urls_say_what_to_write(url: str) -> None:
     with pytest.raises(ValueError, match=r"sqlite|synchronous|timeout|option"):
@@ -224,7 +225,7 @@ def _sql(*where: Q, order_by: list[str] | None = None) -> tuple[str, list[Any], 
     ],
 )
 def test_typed_filters_compile_to_sql_only(where: Q) -> None:
-    text, params, in_python = _sql(where, order_by=["-year", "title"])
+    text, params, _in_python = _sql(where, order_by=["-year", "title"])
     # The reference matcher is only asked about rows holding a NUL (see _compile).
     only_nul_rows = text.replace("NOT nul OR tbone_match", "").replace("ELSE tbone_match", "")
     assert "tbone_match" not in only_nul_rows
@@ -306,10 +307,8 @@ async def test_readers_never_see_half_a_batch(store: SQLiteStore) -> None:
             batch = [Book(title=f"{n}-{i}") for i in range(200)]
             if n % 2:
                 batch.append(Book(id=batch[0].id, title="duplicate: the batch fails"))
-            try:
+            with contextlib.suppress(DuplicateKey):
                 await books.insert_many(batch)
-            except DuplicateKey:
-                pass
 
     async def read() -> None:
         for _ in range(40):
