@@ -14,6 +14,7 @@ pytestmark = pytest.mark.skipif(
     reason="tbone-sqlite is not installed",
 )
 
+
 class OnSqlite(TransportConformance):
     def store(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'kit.db'}"
@@ -25,3 +26,4 @@ class TestAiohttpOnSqlite(OnSqlite):
 
 class TestSanicOnSqlite(OnSqlite):
     transport = "sanic"
+    xfail = {"ws_text_frame_not_utf8": "Sanic drops a text frame that is not UTF-8 (no 1007)"}

@@ -1,4 +1,4 @@
-"""The transport conformance kit: real servers on loopback, checked with a real HTTP client.
+"""The transport conformance kit: real servers on loopback, real HTTP and WebSocket clients.
 
 A transport package runs the whole HTTP suite against its adapter with one class::
 
@@ -10,13 +10,22 @@ A transport package runs the whole HTTP suite against its adapter with one class
 
 :class:`LiveServer` starts a real server of any transport (one that offers ``serving()``) in a
 thread of its own, serving any API; :func:`build_api` makes the API the suite is written for.
-Needs ``pip install "tbone-core[testing]"`` (httpx).
+:func:`build_realtime_api` adds what the WebSocket suite needs (private notes, bearer tokens,
+small bounds). Needs ``pip install "tbone-core[testing]"`` (httpx, websockets).
 """
 
 from __future__ import annotations
 
-from .app import build_api
-from .conformance import TransportConformance, http_behaviours
+from .app import build_api, build_realtime_api
+from .conformance import TransportConformance, http_behaviours, ws_behaviours
 from .server import LiveServer, ServingTransport
 
-__all__ = ["LiveServer", "ServingTransport", "TransportConformance", "build_api", "http_behaviours"]
+__all__ = [
+    "LiveServer",
+    "ServingTransport",
+    "TransportConformance",
+    "build_api",
+    "build_realtime_api",
+    "http_behaviours",
+    "ws_behaviours",
+]

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from tbone import Model, field
+from tbone import BearerToken, Context, IsAuthenticated, Model, Q, field
 from tbone.api import API
 from tbone.http import CORS
+from tbone.realtime import Limits
 from tbone.resources import Resource
 from tbone.storage import Store
 
-__all__ = ["SEED_BOOKS", "Author", "AuthorResource", "Book", "BookResource", "build_api"]
+__all__ = [
+    "REALTIME_LIMITS",
+    "SEED_BOOKS",
+    "TOKENS",
+    "Author",
+    "AuthorResource",
+    "Book",
+    "BookResource",
+    "Note",
+    "NoteResource",
+    "build_api",
+    "build_realtime_api",
+]
 
 
 class Book(Model):
@@ -58,6 +71,31 @@ class AuthorResource(Resource[Author]):
     default_order = ("name",)
 
 
+class Note(Model):
+    text: str
+    owner: str = field(default="", read_only=True)
+
+
+class NoteResource(Resource[Note]):
+    """Private notes: signed-in users only, each sees (and hears about) only their own."""
+
+    model = Note
+    name = "notes"
+    permissions = (IsAuthenticated(),)
+    filter_fields = {"text": ["exact"]}
+
+    def scope(self, ctx: Context) -> Q | None:
+        return None if ctx.trusted else Q(owner=ctx.user)
+
+    async def before_create(self, ctx: Context, data: dict[str, Any]) -> None:
+        data["owner"] = ctx.user
+
+
+#: bearer tokens of the realtime API's users
+TOKENS = {"alice-token": "alice", "bob-token": "bob"}
+#: a small send queue, so that a client that never reads overflows it quickly
+REALTIME_LIMITS = Limits(send_queue=64, max_subscriptions=100)
+
 SEED_BOOKS: list[dict[str, Any]] = [
     {"title": "Dune", "author": "Herbert", "year": 1965, "tags": ["scifi"]},
     {"title": "Dune Messiah", "author": "Herbert", "year": 1969, "tags": ["scifi"]},
@@ -77,4 +115,18 @@ def build_api(
     api = API(prefix=prefix, stores=store, cors=CORS(), max_body_size=max_body_size)
     api.register(BookResource)
     api.register(AuthorResource)
+    return api
+
+
+def build_realtime_api(store: str | Store = "memory://") -> API:
+    """:func:`build_api` plus private notes, bearer tokens (:data:`TOKENS`) and small bounds."""
+    api = API(
+        prefix="/api",
+        stores=store,
+        cors=CORS(),
+        authenticator=BearerToken(TOKENS),
+        realtime=REALTIME_LIMITS,
+    )
+    for resource in (BookResource, AuthorResource, NoteResource):
+        api.register(resource)
     return api

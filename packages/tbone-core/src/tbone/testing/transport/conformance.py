@@ -1,7 +1,8 @@
 """``TransportConformance``: the transport kit as a base class of pytest test classes.
 
-Subclass it and name the transport; pytest collects one ``test_http[<behaviour>]`` per behaviour,
-each against a fresh API on a fresh real server::
+Subclass it and name the transport; pytest collects one ``test_http[<behaviour>]`` per HTTP
+behaviour and one ``test_ws[<behaviour>]`` per WebSocket behaviour, each against a fresh API on
+a fresh real server::
 
     class TestSanic(TransportConformance):
         transport = "sanic"
@@ -23,19 +24,25 @@ import pytest
 
 from tbone.storage import Store
 
-from . import httpbad, httprest
-from .app import build_api
+from . import httpbad, httprest, ws, wsbad
+from .app import build_api, build_realtime_api
 from .harness import BEHAVIOURS, Harness, HttpBehaviour
 from .server import LiveServer
+from .wsharness import WS_BEHAVIOURS, WsBehaviour, WsHarness
 
-__all__ = ["TransportConformance", "http_behaviours"]
+__all__ = ["TransportConformance", "http_behaviours", "ws_behaviours"]
 
-_ = (httpbad, httprest)  # importing them registers their behaviours
+_ = (httpbad, httprest, ws, wsbad)  # importing them registers their behaviours
 
 
 def http_behaviours() -> dict[str, HttpBehaviour]:
     """Every HTTP behaviour of the kit, by name, in a stable order."""
     return dict(BEHAVIOURS)
+
+
+def ws_behaviours() -> dict[str, WsBehaviour]:
+    """Every WebSocket behaviour of the kit, by name, in a stable order."""
+    return dict(WS_BEHAVIOURS)
 
 
 class TransportConformance:
@@ -59,18 +66,40 @@ class TransportConformance:
             yield server
         assert not api.started, "the transport did not run api.shutdown() when stopping"
 
+    @pytest.fixture
+    def realtime_server(self, tmp_path: Path) -> Iterator[LiveServer]:
+        api = build_realtime_api(self.store(tmp_path))
+        with LiveServer(self.transport, api) as server:
+            yield server
+        assert not api.started, "the transport did not run api.shutdown() when stopping"
+        assert not api.hub.sessions, "sockets were left open after the server stopped"
+
     @pytest.mark.parametrize("name", list(http_behaviours()))
     def test_http(self, request: pytest.FixtureRequest, name: str) -> None:
+        self._mark(request, name)
+        server: LiveServer = request.getfixturevalue("live_server")
+        asyncio.run(_run(http_behaviours()[name], server))
+
+    @pytest.mark.parametrize("name", list(ws_behaviours()))
+    def test_ws(self, request: pytest.FixtureRequest, name: str) -> None:
+        self._mark(request, name)
+        server: LiveServer = request.getfixturevalue("realtime_server")
+        asyncio.run(_run_ws(ws_behaviours()[name], server))
+
+    def _mark(self, request: pytest.FixtureRequest, name: str) -> None:
         from tbone.testing.plugin import SKIP_PREFIX
 
         if name in self.skip:
             pytest.skip(f"{SKIP_PREFIX}{name}: {self.skip[name]}")
         if name in self.xfail:
             request.applymarker(pytest.mark.xfail(reason=self.xfail[name], strict=True))
-        server: LiveServer = request.getfixturevalue("live_server")
-        asyncio.run(_run(http_behaviours()[name], server))
 
 
 async def _run(check: HttpBehaviour, server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         await check(Harness(server, client))
+
+
+async def _run_ws(check: WsBehaviour, server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await check(WsHarness(server, client))

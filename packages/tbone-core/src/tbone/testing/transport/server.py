@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from tbone import plugins
 
 __all__ = ["LiveServer", "ServingTransport"]
+
+T = TypeVar("T")
 
 
 class ServingTransport(Protocol):
@@ -60,6 +63,26 @@ class LiveServer:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``, without a trailing slash."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://127.0.0.1:PORT{prefix}/ws``: the API's WebSocket endpoint."""
+        return f"ws://{self.host}:{self.port}{self.api.prefix}/ws"
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Await ``fn()`` on the server's event loop, where the API and its sessions live.
+
+        For what a test does "from Python" on a running server::
+
+            await server.call(lambda: server.api.resource("books").create({...}))
+        """
+        if self._loop is None:
+            raise RuntimeError("the server is not running")
+
+        async def run() -> T:
+            return await fn()
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
 
     def start(self) -> LiveServer:
         self._thread.start()
