@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tbone import plugins
 from tbone.testing.transport import LiveServer, build_api
