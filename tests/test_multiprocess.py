@@ -1,0 +1,172 @@
+"""Two server processes, one SQLite file, one Redis channel: events cross processes.
+
+Process A serves on aiohttp and process B on Sanic, both started with ``tbone serve`` on the
+same API module; a WebSocket client on each process hears every write, whichever process it
+went through. The ``redis_server`` fixture (tbone-redis) starts a real redis-server; without
+one the test fails under ``CI`` and is skipped, loudly, elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tbone import plugins
+
+pytestmark = [
+    pytest.mark.skipif(
+        "sqlite" not in {info.name for info in plugins.available("backend")},
+        reason="tbone-sqlite is not installed",
+    ),
+    pytest.mark.skipif(os.name != "posix", reason="stops the servers with SIGINT"),
+    pytest.mark.timeout(120),
+]
+
+API_MODULE = """
+import os
+
+from tbone import API
+from tbone.testing.transport.app import AuthorResource, BookResource
+
+
+def make_api() -> API:
+    api = API(prefix="/api", stores=os.environ["TBONE_DB"], channel=os.environ["TBONE_CHANNEL"])
+    api.register(BookResource)
+    api.register(AuthorResource)
+    return api
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Worker:
+    """One ``tbone serve`` process."""
+
+    def __init__(self, module: Path, server: str, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/api/ws"
+        code = "import sys; from tbone.cli import main; sys.exit(main())"
+        args = ["serve", f"{module}:make_api", "--server", server, "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(self.url + "/api/books").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                _, err = self.proc.communicate()
+                raise AssertionError(f"the server on port {self.port} did not come up:\n{err}")
+            time.sleep(0.1)
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def workers(tmp_path: Path, redis_server: Any) -> Iterator[tuple[Worker, Worker]]:
+    module = tmp_path / "shared_api.py"
+    module.write_text(textwrap.dedent(API_MODULE))
+    env = {"TBONE_DB": f"sqlite:///{tmp_path / 'shared.db'}", "TBONE_CHANNEL": redis_server.url}
+    a = Worker(module, "aiohttp", env)
+    b = Worker(module, "sanic", env)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        yield a, b
+    finally:
+        for worker in (a, b):
+            worker.stop()
+
+
+async def _event(ws: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert frame["type"] == "event", frame
+    return frame
+
+
+async def _subscribe(ws: ClientConnection) -> None:
+    await ws.send(json.dumps({"type": "subscribe", "id": 1, "resource": "books"}))
+    answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert answer == {"type": "subscribed", "id": 1, "subscription": "s1"}
+
+
+async def _crud_events(writer: Worker, listeners: list[ClientConnection]) -> None:
+    async with httpx.AsyncClient(base_url=writer.url) as http:
+        made = await http.post("/api/books", json={"title": "Dune", "author": "Herbert"})
+        assert made.status_code == 201, made.text
+        pk = made.json()["id"]
+        for ws in listeners:
+            event = await _event(ws)
+            assert (event["event"], event["pk"], event["data"]) == ("created", pk, made.json())
+        changed = await http.patch(f"/api/books/{pk}", json={"year": 1965})
+        for ws in listeners:
+            event = await _event(ws)
+            assert (event["event"], event["data"]) == ("updated", changed.json())
+        assert (await http.delete(f"/api/books/{pk}")).status_code == 204
+        for ws in listeners:
+            event = await _event(ws)
+            assert (event["event"], event["pk"], event["data"]) == ("deleted", pk, changed.json())
+
+
+def test_events_cross_processes_through_redis(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+
+    async def scenario() -> None:
+        async with connect(b.ws_url, subprotocols=["tbone.v1"]) as on_b:
+            async with connect(a.ws_url, subprotocols=["tbone.v1"]) as on_a:
+                await _subscribe(on_b)
+                await _subscribe(on_a)
+                await _crud_events(a, [on_b, on_a])  # writes through A, heard on B (and A)
+                await _crud_events(b, [on_a, on_b])  # and the other way round
+                # one SQLite file: what A wrote, B reads
+                async with httpx.AsyncClient() as http:
+                    made = await http.post(a.url + "/api/authors", json={"name": "Lem"})
+                    assert made.status_code == 201
+                    assert (await http.get(b.url + "/api/authors/Lem")).json() == made.json()
+            # stopping B closes its sockets as going away, and B exits cleanly
+            code, err = await asyncio.to_thread(b.stop)
+            assert code == 0, err
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(on_b.recv(), 10)
+            assert on_b.close_code == 1001
+
+    asyncio.run(scenario())
