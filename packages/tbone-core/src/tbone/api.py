@@ -55,6 +55,7 @@ class API:
         prefix: str = "/api",
         stores: Mapping[str, str | Store] | str | Store | None = None,
         channel: str | Channel = "memory://",
+        event_topic: str | None = None,
         realtime: Limits | None = None,
         authenticator: Authenticator | None = None,
         permissions: Sequence[Permission] = (),
@@ -82,7 +83,9 @@ class API:
         self.http.extras["openapi.json"] = self._openapi_response
         self.http.extras["tbone.js"] = _client_script
         self.limits = realtime or Limits()
-        topic = f"tbone.events:{self.prefix or '/'}"
+        # Processes serving one API share this topic; two different APIs on one broker need
+        # different topics (the default is told apart by prefix only).
+        topic = event_topic or f"tbone.events:{self.prefix or '/'}"
         self.hub = EventHub(self, connect_channel(channel), topic)
 
     # -- configuration ---------------------------------------------------------------------------
