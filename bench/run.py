@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import odm
 from bench.http_bench import bench_http
 from bench.timing import ops_per_second, table
+from bench.ws_fanout import bench_ws
 
 
 def bench_odm() -> str:
@@ -29,6 +30,8 @@ def main() -> None:
     print(bench_odm())
     print()
     print(bench_http())
+    print()
+    print(bench_ws())
 
 
 if __name__ == "__main__":
