@@ -163,34 +163,50 @@ async def _devtools_port(path: Path, browser: subprocess.Popen[bytes]) -> int:
     pytest.fail("Chromium did not open its DevTools port within 30 s")
 
 
-@pytest.fixture
-def bookstore(tmp_path: Path) -> Iterator[str]:
-    """``python examples/bookstore.py`` on a free port with a fresh database; yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [
-        sys.executable,
-        str(ROOT / "examples" / "bookstore.py"),
-        "--port",
-        str(port),
-        "--db",
-        str(tmp_path / "bookstore.db"),
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as server:
+class Demo:
+    """``python examples/bookstore.py`` on a fixed free port and database; restartable."""
+
+    def __init__(self, db: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [
+            sys.executable,
+            str(ROOT / "examples" / "bookstore.py"),
+            *("--port", str(self.port), "--db", str(db)),
+        ]
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        _wait_listening(self.process, self.port)
+
+    def stop(self) -> None:
+        """Ctrl-C, as a user stops it; it must exit 0 (open WebSockets are closed with 1001)."""
+        server, self.process = self.process, None
+        if server is None:
+            return
+        server.send_signal(signal.SIGINT)
         try:
-            _wait_listening(server, port)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                output, _ = server.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                output, _ = server.communicate()
-            assert server.returncode == 0, output
+            output, _ = server.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output, _ = server.communicate()
+        assert server.returncode == 0, output
+
+
+@pytest.fixture
+def bookstore(tmp_path: Path) -> Iterator[Demo]:
+    """The demo, started with a fresh database; stopped after the test."""
+    demo = Demo(tmp_path / "bookstore.db")
+    demo.start()
+    try:
+        yield demo
+    finally:
+        demo.stop()
 
 
 def _wait_listening(server: subprocess.Popen[str], port: int) -> None:

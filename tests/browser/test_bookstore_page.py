@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from .conftest import Page
+from .conftest import Demo, Page
 
 ROWS = "[...document.querySelectorAll('#books tr')].map((r) => r.dataset.title)"
 
@@ -18,8 +18,8 @@ def has_row(title: str) -> str:
 
 
 @pytest.mark.timeout(120)
-async def test_the_page_follows_changes_made_elsewhere(page: Page, bookstore: str) -> None:
-    await page.send("Page.navigate", url=bookstore + "/")
+async def test_the_page_follows_changes_made_elsewhere(page: Page, bookstore: Demo) -> None:
+    await page.send("Page.navigate", url=bookstore.url + "/")
     await page.wait_for("window.bookstore && window.bookstore.live")
     assert await page.evaluate(ROWS) == [
         "Dune",
@@ -29,7 +29,7 @@ async def test_the_page_follows_changes_made_elsewhere(page: Page, bookstore: st
     ]
     assert await page.evaluate("document.getElementById('status').dataset.state") == "live"
 
-    async with httpx.AsyncClient(base_url=bookstore + "/api", timeout=10) as http:
+    async with httpx.AsyncClient(base_url=bookstore.url + "/api", timeout=10) as http:
         created = await http.post(
             "/books",
             json={"title": "Parable of the Sower", "author_id": "butler", "year": 1993},
@@ -72,4 +72,24 @@ async def test_the_page_follows_changes_made_elsewhere(page: Page, bookstore: st
         error = await page.wait_for("document.getElementById('error').textContent")
         assert "422" in error
         assert "year" in error
+    assert page.errors == []
+
+
+@pytest.mark.timeout(120)
+async def test_the_page_reconnects_when_the_server_comes_back(page: Page, bookstore: Demo) -> None:
+    await page.send("Page.navigate", url=bookstore.url + "/")
+    await page.wait_for("window.bookstore && window.bookstore.live")
+    state = "document.getElementById('status').dataset.state"
+
+    bookstore.stop()  # sockets closed 1001: the page shows it is offline and keeps retrying
+    await page.wait_for(f"{state} === 'offline'")
+    bookstore.start()  # same port, same database
+    await page.wait_for(f"{state} === 'live'", within=20)
+
+    # the subscription was renewed: a change made after the restart shows up
+    async with httpx.AsyncClient(base_url=bookstore.url + "/api", timeout=10) as http:
+        created = await http.post("/books", json={"title": "Fledgling", "author_id": "butler"})
+        assert created.status_code == 201
+    await page.wait_for(has_row("Fledgling"))
+    assert len(await page.evaluate(ROWS)) == 5
     assert page.errors == []
