@@ -214,3 +214,10 @@ async def test_sending_back_what_was_read_works_with_computed_fields_and_declare
         problem = await client.json("POST", "/api/rates", {"code": "x", "bogus": 1}, status=422)
         assert "note" not in problem["errors"][0]["msg"]
         assert "value" in problem["errors"][0]["msg"]
+
+
+async def test_plain_http_to_the_websocket_endpoint_is_426(client: Client) -> None:
+    response = await client.request("GET", "/api/ws")
+    assert response.status == 426
+    assert response.header("Upgrade") == "websocket"
+    assert response.header("Content-Type") == "application/problem+json"

@@ -98,6 +98,13 @@ class HTTPHandler:
             return ("GET", "HEAD", "OPTIONS")
         if len(parts) > 2:
             raise HTTPError(404, "no such endpoint")
+        if parts == ["ws"]:  # the transport serves the upgrade; a plain request lands here
+            raise HTTPError(
+                426,
+                f"{self.prefix}/ws is the WebSocket endpoint: connect with the tbone.v1 subprotocol",
+                headers=[("Upgrade", "websocket"), ("Connection", "Upgrade")],
+                slug="upgrade-required",
+            )
         resource = self._resource(parts[0])
         table = _COLLECTION_METHODS if len(parts) == 1 else _ITEM_METHODS
         methods = [m for action, ms in table.items() if action in resource.actions for m in ms]

@@ -169,6 +169,7 @@ async def client_that_never_reads(h: WsHarness) -> None:
 async def http_to_the_websocket_path(h: WsHarness) -> None:
     for method in ("GET", "POST", "HEAD"):
         response = await h.http.request(method, "/api/ws")
-        assert response.status_code == 404, (method, response.text)
+        assert response.status_code == 426, (method, response.text)
+        assert response.headers["upgrade"] == "websocket"
         assert response.headers["content-type"] == "application/problem+json"
     await h.still_serving()
