@@ -37,14 +37,14 @@ class Author(Model):
     born: int | None = field(default=None, ge=0, le=3000)
 
 
-class Publication(Model):
+class Publication(Model, embedded=True):
     """Embedded in a book: stored and sent as a nested JSON object."""
 
     publisher: str = field(min_length=1, max_length=100)
     pages: int | None = field(default=None, ge=1)
 
 
-class Review(Model):
+class Review(Model, embedded=True):
     reviewer: str = field(min_length=1, max_length=50)
     rating: int = field(ge=1, le=5)
     text: str = field(default="", max_length=2000)
