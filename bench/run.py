@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import odm
+from bench import odm, store_sqlite
 from bench.http_bench import bench_http
 from bench.timing import ops_per_second, table
 from bench.ws_fanout import bench_ws
@@ -26,8 +26,14 @@ def bench_odm() -> str:
     return f"{text}\n  throughput ratios: {summary}"
 
 
+def bench_store_sqlite() -> str:
+    return store_sqlite.run()
+
+
 def main() -> None:
     print(bench_odm())
+    print()
+    print(bench_store_sqlite())
     print()
     print(bench_http())
     print()

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from tbone import Model
-
 from tbone_sqlite import SQLiteStore
 
 CHILD = textwrap.dedent(

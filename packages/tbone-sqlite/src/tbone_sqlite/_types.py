@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 import uuid
 from typing import Final, Literal
@@ -64,6 +65,7 @@ def _of_converter(conv: Converter) -> ValueType | None:
     return _BY_PYTHON_TYPE.get(pt)
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and asked for every filter and ordering key
 def json_path(path: tuple[str, ...]) -> str | None:
     """``('author', 'name')`` -> ``$."author"."name"``; ``None`` if a part is not a plain name.
 

@@ -1,0 +1,194 @@
+"""SQLite store operations through tbone vs raw aiosqlite doing the same SQL work.
+
+Three ways, side by side in one event loop, each on its own file in the same temporary directory:
+
+- ``raw``: hand-written aiosqlite calls with the same schema, statements and JSON encoding and
+  decoding of the same documents (dicts in, dicts out): the baseline.
+- ``store``: ``SQLiteStore`` methods on the same dicts (what the resource layer calls).
+- ``collection``: ``store.collection(Book)`` with models, so ODM validation and conversion are in.
+
+Operations: insert one document; get one by primary key; find the ~10 documents with a given
+value of an indexed field, ordered by primary key; update one field (read, modify, write with a
+version check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bench.timing import ops_per_second
+from tbone import Model, field
+from tbone.storage import CollectionSpec, Query, compile_where, parse_order
+from tbone_sqlite import SQLiteStore
+
+BATCH = 50  # operations per timed call, so the event loop hop is amortised alike for all
+ROWS = 2_000
+YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
+
+
+class Book(Model):
+    id: str = field(primary_key=True)
+    title: str = field(min_length=1)
+    author: str
+    year: int = field(index=True)
+    tags: list[str] = field(factory=list)
+    rating: float = 0.0
+    in_print: bool = True
+
+
+def _doc(i: int) -> dict[str, Any]:
+    return {
+        "id": f"book-{i:08d}",
+        "title": f"Title {i}",
+        "author": f"Author {i % 97}",
+        "year": 1800 + i % YEARS,
+        "tags": ["fiction", f"t{i % 7}"],
+        "rating": (i % 50) / 10,
+        "in_print": i % 2 == 0,
+    }
+
+
+_SCHEMA = (
+    'CREATE TABLE "book" (pk NOT NULL PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL, '
+    "nul INTEGER GENERATED ALWAYS AS (instr(doc, '\\u0000') > 0) STORED)",
+    """CREATE INDEX "book_year" ON "book" (json_extract(doc, '$."year"'))""",
+)
+_INSERT = 'INSERT INTO "book" (pk, version, doc) VALUES (?, 1, ?)'
+_GET = 'SELECT version, doc FROM "book" WHERE pk = ?'
+_FIND = """SELECT version, doc FROM "book" WHERE json_extract(doc, '$."year"') = ? ORDER BY pk"""
+_UPDATE = (
+    'UPDATE "book" SET doc = ?, version = version + 1 WHERE pk = ? AND version = ? '
+    "RETURNING version"
+)
+
+
+class Raw:
+    """The baseline: what a careful hand-written aiosqlite data layer does."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.db.execute_fetchall(_INSERT, (doc["id"], self.encode(doc)))
+
+    async def get(self, pk: str) -> tuple[dict[str, Any], int] | None:
+        rows = list(await self.db.execute_fetchall(_GET, (pk,)))
+        return (json.loads(rows[0][1]), rows[0][0]) if rows else None
+
+    async def find(self, year: int) -> list[tuple[dict[str, Any], int]]:
+        return [(json.loads(d), v) for v, d in await self.db.execute_fetchall(_FIND, (year,))]
+
+    async def update(self, pk: str, changes: dict[str, Any]) -> int:
+        found = await self.get(pk)
+        assert found is not None
+        doc, version = found
+        new = {**doc, **changes}
+        rows = list(await self.db.execute_fetchall(_UPDATE, (self.encode(new), pk, version)))
+        return int(rows[0][0])
+
+
+async def _setup(root: Path) -> tuple[Raw, SQLiteStore]:
+    db = await aiosqlite.connect(root / "raw.db", isolation_level=None)
+    await db.execute_fetchall("PRAGMA journal_mode=WAL")
+    await db.execute_fetchall("PRAGMA synchronous=NORMAL")
+    for sql in _SCHEMA:
+        await db.execute_fetchall(sql)
+    raw = Raw(db)
+    store = SQLiteStore(root / "tbone.db")
+    await store.open()
+    docs = [_doc(i) for i in range(ROWS)]
+    await db.execute("BEGIN")
+    await db.executemany(_INSERT, [(d["id"], raw.encode(d)) for d in docs])
+    await db.execute("COMMIT")
+    await store.collection(Book).insert_many([Book.from_data(d) for d in docs])
+    return raw, store
+
+
+def _cases(raw: Raw, store: SQLiteStore) -> dict[str, dict[str, Callable[[int], Any]]]:
+    spec = CollectionSpec.of(Book)
+    books = store.collection(Book)
+    order = parse_order(Book, [])
+    fresh = itertools.count(ROWS)
+
+    def find_query(year: int) -> Query:
+        return Query(where=compile_where(Book, year=year), order=order)
+
+    async def store_update(pk: str, changes: dict[str, Any]) -> int:
+        (record,) = await store.get_docs(spec, [pk])
+        return await store.replace_doc(spec, pk, {**record.doc, **changes}, record.version)
+
+    return {
+        "insert": {
+            "raw": lambda i: raw.insert(_doc(next(fresh))),
+            "store": lambda i: store.insert_docs(spec, [_doc(next(fresh))]),
+            "collection": lambda i: books.insert(Book(**_doc(next(fresh)))),
+        },
+        "get": {
+            "raw": lambda i: raw.get(f"book-{i:08d}"),
+            "store": lambda i: store.get_docs(spec, [f"book-{i:08d}"]),
+            "collection": lambda i: books.get(f"book-{i:08d}"),
+        },
+        "find (indexed, ~10 rows)": {
+            "raw": lambda i: raw.find(1800 + i % YEARS),
+            "store": lambda i: store.find_docs(spec, find_query(1800 + i % YEARS)),
+            "collection": lambda i: books.find(year=1800 + i % YEARS),
+        },
+        "update one field": {
+            "raw": lambda i: raw.update(f"book-{i:08d}", {"rating": 1.5}),
+            "store": lambda i: store_update(f"book-{i:08d}", {"rating": 1.5}),
+            "collection": lambda i: books.update(f"book-{i:08d}", {"rating": 1.5}),
+        },
+    }
+
+
+def _batched(
+    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]]
+) -> Callable[[], None]:
+    counter = itertools.count()
+
+    async def batch() -> None:
+        for _ in range(BATCH):
+            await op(next(counter) % ROWS)
+
+    return lambda: loop.run_until_complete(batch())
+
+
+def run() -> str:
+    """Measure every operation three ways; return the table of throughputs and ratios."""
+    loop = asyncio.new_event_loop()
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, store = loop.run_until_complete(_setup(Path(tmp)))
+        try:
+            lines = [
+                "SQLite store vs raw aiosqlite (same SQL, same JSON work), ops/s, WAL, "
+                "synchronous=NORMAL",
+                f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
+                f"{'collection':>10}  {'ratio':>6}",
+            ]
+            for name, ways in _cases(raw, store).items():
+                fns = {way: _batched(loop, op) for way, op in ways.items()}
+                r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=5).items()}
+                lines.append(
+                    f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
+                    f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
+                    f"{r['collection'] / r['raw']:5.2f}x"
+                )
+        finally:
+            loop.run_until_complete(store.aclose())
+            loop.run_until_complete(raw.db.close())
+            loop.close()
+    lines.append("  store: SQLiteStore methods on dicts; collection: models (ODM included)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
