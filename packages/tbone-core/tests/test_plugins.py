@@ -72,6 +72,18 @@ COUCH = """
 """
 
 
+def _uninstall(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Hide the installed entry points called ``name``, as if their package were absent."""
+    real = importlib.metadata.entry_points
+
+    def without(**kwargs: str) -> object:
+        found = real(**kwargs)
+        return [ep for ep in found if ep.name != name]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", without)
+    plugins.clear_cache()
+
+
 def _installed(kind: plugins.Kind) -> str:
     return ", ".join(sorted({info.name for info in plugins.available(kind)}))
 
@@ -310,9 +322,10 @@ def test_two_distributions_claiming_one_name_is_an_error(make_dist: MakeDist) ->
         ("channel", "rediss", "redis"),
     ],
 )
-def test_missing_known_scheme_names_the_extra(kind: plugins.Kind, name: str, extra: str) -> None:
-    if name in {i.name for i in plugins.available(kind)}:
-        pytest.skip(f"{name} is installed here")  # e.g. tbone-sqlite in the workspace env
+def test_missing_known_scheme_names_the_extra(
+    kind: plugins.Kind, name: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _uninstall(monkeypatch, name)  # the workspace installs tbone-sqlite and tbone-redis
     with pytest.raises(PluginNotFound) as info:
         plugins.load(kind, name)
     noun = "store" if kind == "backend" else "channel"
@@ -344,9 +357,8 @@ def test_missing_unknown_scheme_gets_a_generic_hint() -> None:
     )
 
 
-def test_missing_transport_is_named_not_a_url() -> None:
-    if "sanic" in {i.name for i in plugins.available("transport")}:
-        pytest.skip("tbone-sanic is installed here")
+def test_missing_transport_is_named_not_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    _uninstall(monkeypatch, "sanic")
     with pytest.raises(PluginNotFound, match=r"^no transport named 'sanic'; installed: .*\.") as e:
         plugins.load("transport", "sanic")
     assert str(e.value).endswith('Install it with: pip install "tbone-core[sanic]"')

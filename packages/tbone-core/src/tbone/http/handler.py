@@ -101,7 +101,7 @@ class HTTPHandler:
         if parts == ["ws"]:  # the transport serves the upgrade; a plain request lands here
             raise HTTPError(
                 426,
-                f"{self.prefix}/ws is the WebSocket endpoint: connect with the tbone.v1 subprotocol",
+                f"{self.prefix}/ws is the WebSocket endpoint: connect with subprotocol tbone.v1",
                 headers=[("Upgrade", "websocket"), ("Connection", "Upgrade")],
                 slug="upgrade-required",
             )
