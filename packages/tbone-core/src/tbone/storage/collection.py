@@ -12,7 +12,17 @@ from tbone.errors import Conflict, NotFound, QueryError, StoreUnavailable, Valid
 
 from .cursor import after, decode_cursor, encode_cursor
 from .path import resolve
-from .query import Node, Q, Query, Search, compile_where, conjoin, parse_order, search_targets
+from .query import (
+    Node,
+    Order,
+    Q,
+    Query,
+    Search,
+    compile_where,
+    conjoin,
+    parse_order,
+    search_targets,
+)
 from .rewrite import expand_search
 from .store import CollectionSpec, Document, Record, Store
 
@@ -160,8 +170,16 @@ class Collection(Generic[M]):
         """
         _check_window(limit, offset, cursor)
         order = parse_order(self.model, order_by)
+        keyset = _keyset(order)
         node = self.where(*where, search=search, search_fields=search_fields, **lookups)
         if cursor is not None:
+            if not keyset:
+                raise QueryError.single(
+                    ["cursor"],
+                    "cursor pagination needs every ordered field to have one type; "
+                    "order by typed fields, or page with offset",
+                    "cursor",
+                )
             node = conjoin([node, after(order, decode_cursor(order, cursor))])
         asked = self._projection(fields)
         wanted = None if asked is None else asked | {o.target.path[0] for o in order}
@@ -171,7 +189,7 @@ class Collection(Generic[M]):
         records = await self.store.find_docs(self.spec, query)
         more = limit is not None and len(records) > limit
         records = records[:limit] if limit is not None else records
-        next_cursor = encode_cursor(order, records[-1].doc) if more and records else None
+        next_cursor = encode_cursor(order, records[-1].doc) if more and records and keyset else None
         if asked is None:
             return Page([self._load(r) for r in records], next_cursor)
         return Page([{k: v for k, v in r.doc.items() if k in asked} for r in records], next_cursor)
@@ -187,6 +205,10 @@ class Collection(Generic[M]):
         node = self.where(*where, search=search, search_fields=search_fields, **lookups)
         await self._ready()
         return await self.store.count_docs(self.spec, Query(where=node))
+
+    def supports_cursor(self, order_by: Sequence[str] | str = ()) -> bool:
+        """Whether ``find`` pages by cursor for this ordering (every ordered field typed)."""
+        return _keyset(parse_order(self.model, order_by))
 
     def where(
         self,
@@ -247,6 +269,14 @@ class Collection(Generic[M]):
         for name in fields:
             resolve(self.model, [name], loc="fields")
         return {*fields, self.spec.pk}
+
+
+def _keyset(order: Sequence[Order]) -> bool:
+    """Keyset cursors compare with ``gt``/``lt``, which never cross types: every ordered value
+    must have one type (not ``Any``, not a union of several types)."""
+    return all(
+        o.target.kind == "scalar" and o.target.converter.python_type is not None for o in order
+    )
 
 
 def _check_window(limit: int | None, offset: int, cursor: str | None) -> None:

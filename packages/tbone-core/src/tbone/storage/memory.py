@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable
 
-from .matcher import matches, sort_records
+from .matcher import matches, same, sort_records
 from .query import Query
 from .store import CollectionSpec, Document, Record, Store
 
@@ -106,7 +106,7 @@ def _current(spec: CollectionSpec, table: _Table, pk: Any, expect_version: int |
 def _check_unique(spec: CollectionSpec, others: Sequence[Record], doc: Document) -> None:
     for name in spec.unique:
         value = doc.get(name)
-        if value is not None and any(r.doc.get(name) == value for r in others):
+        if value is not None and any(same(r.doc.get(name), value) for r in others):
             raise DuplicateKey(f"{spec.name}: {name} {value!r} is already taken", field=name)
 
 

@@ -116,7 +116,8 @@ async def _compare(make_store: MakeStore, items: list[KitItem], query: Q | None,
             coll = s.collection(KitItem, "kit_items")
             await coll.insert_many([KitItem.from_data(i.to_data(full=True)) for i in items])
             out.append(await coll.count(*where))
-            out.append([i.id for i in await coll.find(*where, order_by=order)])
+            everything = [i.id for i in await coll.find(*where, order_by=order)]
+            out.append(everything)
             out.append(
                 [
                     i.id
@@ -125,7 +126,10 @@ async def _compare(make_store: MakeStore, items: list[KitItem], query: Q | None,
                     )
                 ]
             )
-            out.append(await _walk(coll, where, order))
+            walked = await _walk(coll, where, order)
+            if coll.supports_cursor(order):  # a cursor walk sees everything, once, in order
+                assert walked == everything, f"cursor walk {walked} != {everything} ({order})"
+            out.append(walked)
     assert got == expected, f"query={query!r} order={order} window={window}: {got} != {expected}"
 
 
