@@ -20,6 +20,8 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import ClassVar, Self
 
+from ..lifecycle import Lifecycle
+
 __all__ = ["Channel", "Subscription"]
 
 
@@ -57,7 +59,7 @@ class Subscription(ABC):
         await self.aclose()
 
 
-class Channel(ABC):
+class Channel(Lifecycle, ABC):
     """Base class of channels: two required methods and the async lifecycle."""
 
     closed: bool = False
@@ -72,7 +74,7 @@ class Channel(ABC):
     async def subscribe(self, topic: str) -> Subscription:
         """Start receiving ``topic``; messages published after this returns are delivered."""
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Connect; called by ``async with channel``."""
 
     async def aclose(self) -> None:
@@ -83,15 +85,3 @@ class Channel(ABC):
     def from_url(cls, url: str) -> Self:
         """Build a channel from its URL (``tbone.channel.connect_channel`` calls this)."""
         return cls(url)  # type: ignore[call-arg]  # channels taking a URL accept it here
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

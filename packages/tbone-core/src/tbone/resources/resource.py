@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import attrs
 
@@ -268,17 +268,7 @@ class Resource(Generic[M]):
         expect_version: int | None = None,
     ) -> M:
         """Replace every client-writable field; read-only and private ones are kept."""
-        ctx = self._context(ctx)
-        await self.authorize(ctx, "replace")
-        current = await self.get_visible(pk, ctx)
-        await self.authorize(ctx, "replace", current)
-        changes = self.clean_input(data)
-        self._check_pk(changes, current)
-        await self.before_replace(ctx, current, changes)
-        obj = await self._store_merged(ctx, current, changes, expect_version, partial=False)
-        await self.after_replace(ctx, obj)
-        await self.api.publish(self, "updated", obj)
-        return obj
+        return await self._change("replace", pk, data, ctx, expect_version)
 
     async def update(
         self,
@@ -289,17 +279,7 @@ class Resource(Generic[M]):
         expect_version: int | None = None,
     ) -> M:
         """Change only the given fields (PATCH)."""
-        ctx = self._context(ctx)
-        await self.authorize(ctx, "update")
-        current = await self.get_visible(pk, ctx)
-        await self.authorize(ctx, "update", current)
-        changes = self.clean_input(data)
-        self._check_pk(changes, current)
-        await self.before_update(ctx, current, changes)
-        obj = await self._store_merged(ctx, current, changes, expect_version, partial=True)
-        await self.after_update(ctx, obj)
-        await self.api.publish(self, "updated", obj)
-        return obj
+        return await self._change("update", pk, data, ctx, expect_version)
 
     async def delete(
         self, pk: Any, ctx: Context | None = None, *, expect_version: int | None = None
@@ -404,6 +384,33 @@ class Resource(Generic[M]):
         obj: M = self.model.from_data(clean)  # type: ignore[assignment]  # model is M
         self._check_scope(obj, ctx)
         await self.authorize(ctx, "create", obj)
+        return obj
+
+    async def _change(
+        self,
+        action: Literal["replace", "update"],
+        pk: Any,
+        data: Mapping[str, Any],
+        ctx: Context | None,
+        expect_version: int | None,
+    ) -> M:
+        """PUT and PATCH: the same checks and hooks; PATCH keeps the fields it is not given."""
+        ctx = self._context(ctx)
+        await self.authorize(ctx, action)
+        current = await self.get_visible(pk, ctx)
+        await self.authorize(ctx, action, current)
+        changes = self.clean_input(data)
+        self._check_pk(changes, current)
+        before, after = (
+            (self.before_replace, self.after_replace)
+            if action == "replace"
+            else (self.before_update, self.after_update)
+        )
+        await before(ctx, current, changes)
+        partial = action == "update"
+        obj = await self._store_merged(ctx, current, changes, expect_version, partial=partial)
+        await after(ctx, obj)
+        await self.api.publish(self, "updated", obj)
         return obj
 
     async def _created(self, ctx: Context, obj: M) -> None:

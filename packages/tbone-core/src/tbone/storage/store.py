@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import attrs
 
 from tbone.data import Model, fields_of, pk_of
+from tbone.lifecycle import Lifecycle
 
 from .path import resolve
 from .query import Filter, Query
@@ -83,7 +83,7 @@ class Record:
     version: int
 
 
-class Store(ABC):
+class Store(Lifecycle, ABC):
     """Base class of stores: four required methods, conveniences, and the async lifecycle."""
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
@@ -146,10 +146,10 @@ class Store(ABC):
             deleted += 1
         return deleted
 
-    async def prepare(self, spec: CollectionSpec) -> None:  # noqa: B027 - optional hook
+    async def prepare(self, spec: CollectionSpec) -> None:
         """Create tables, indexes and constraints for ``spec``; called once before first use."""
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Connect; called by ``async with store``. Stores usable without it may skip it."""
 
     async def aclose(self) -> None:
@@ -178,15 +178,3 @@ class Store(ABC):
         if prepared.get(spec.name) != spec:
             await self.prepare(spec)
             prepared[spec.name] = spec
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
