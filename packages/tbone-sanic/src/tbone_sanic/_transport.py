@@ -85,7 +85,15 @@ class SanicTransport(Transport):
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:
         app = _new_app()
         self.mount(api, app)
-        app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
+        try:
+            app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
+        finally:
+            if api.started:
+                # Sanic skips its stop listeners when a signal lands in a narrow window of its
+                # start-up; the stores must be closed (and files flushed) all the same.
+                import asyncio
+
+                asyncio.run(api.shutdown())
 
     @asynccontextmanager
     async def serving(
