@@ -73,7 +73,7 @@ def wrk(url: str, method: str, body: object, seconds: float) -> float:
             script.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
             script.write('wrk.headers["Content-Type"] = "application/json"\n')
     out = subprocess.run(
-        ["wrk", "-t1", "-c16", f"-d{seconds}s", "-s", script.name, url],
+        ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", "-s", script.name, url],
         capture_output=True,
         text=True,
         check=True,
