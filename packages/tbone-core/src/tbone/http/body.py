@@ -29,6 +29,11 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_decoder = json.JSONDecoder(
+    parse_constant=_no_constants
+)  # built once: json.loads(**kw) builds one per call
+
+
 def too_large(max_size: int) -> HTTPError:
     return HTTPError(
         413, f"the request body is larger than the limit of {max_size} bytes", slug="body-too-large"
@@ -55,7 +60,7 @@ def decode_json(headers: Headers, body: bytes, max_size: int) -> Any:
             400, "the request body is empty; send a JSON document", slug="malformed-json"
         )
     try:
-        return json.loads(body, parse_constant=_no_constants)
+        return _decoder.decode(body.decode())
     except RecursionError:
         raise HTTPError(400, "the JSON body is nested too deeply", slug="malformed-json") from None
     except UnicodeDecodeError:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
+from ..data import version_of
 from ..errors import Conflict, QueryError
 from ..resources.context import Context, Via
 from ..resources.resource import ListQuery, ListResult, Resource
@@ -320,8 +321,6 @@ def _integer(params: dict[str, str], name: str, default: int, maximum: int) -> i
 
 
 def _etag(obj: Any, fields: Sequence[str] | None = None) -> str:
-    from ..data import version_of
-
     tag = f"v{version_of(obj) or 0}"
     if fields is not None:
         tag += "-" + hashlib.sha1(",".join(fields).encode(), usedforsecurity=False).hexdigest()[:8]

@@ -30,8 +30,10 @@ def matches(query: Node | None, document: Document | Model) -> bool:
 
     ``None`` matches everything. This is the meaning every store must reproduce.
     """
+    if query is None:
+        return True
     doc = document.to_data(full=True) if isinstance(document, Model) else document
-    return query is None or _eval(query, doc)
+    return _eval(query, doc)
 
 
 def _eval(node: Node, doc: Document) -> bool:

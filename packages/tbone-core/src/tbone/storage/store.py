@@ -175,6 +175,8 @@ class Store(Lifecycle, ABC):
     async def ensure_prepared(self, spec: CollectionSpec) -> None:
         """Run :meth:`prepare` for ``spec`` once per store and collection name."""
         prepared: dict[str, CollectionSpec] = self.__dict__.setdefault("_tbone_prepared", {})
-        if prepared.get(spec.name) != spec:
+        known = prepared.get(spec.name)
+        # identity first: this runs before every operation, and the specs are usually the same
+        if known is not spec and known != spec:
             await self.prepare(spec)
             prepared[spec.name] = spec
