@@ -64,6 +64,8 @@ class HTTPHandler:
         self.prefix = api.prefix.rstrip("/")
         #: extra ``GET {prefix}/{segment}`` endpoints (``openapi.json``, ``tbone.js``)
         self.extras: dict[str, Callable[[Request], Response]] = {}
+        # (first segment, depth) -> allowed methods, filled as routes are first asked for
+        self._methods: dict[tuple[str, int], tuple[str, ...]] = {}
 
     async def handle(self, request: Request, via: Via = "http") -> Response:
         """Answer ``request``; ``via`` tells resources whether it came over a WebSocket."""
@@ -95,6 +97,13 @@ class HTTPHandler:
         return [unquote(part) for part in rest.split("/")] if rest else []
 
     def _allowed_methods(self, parts: list[str]) -> tuple[str, ...]:
+        key = (parts[0] if parts else "", min(len(parts), 3))
+        methods = self._methods.get(key)
+        if methods is None:
+            methods = self._methods[key] = self._methods_for(parts)
+        return methods
+
+    def _methods_for(self, parts: list[str]) -> tuple[str, ...]:
         if len(parts) == 0 or (len(parts) == 1 and parts[0] in self.extras):
             return ("GET", "HEAD", "OPTIONS")
         if len(parts) > 2:
@@ -249,7 +258,7 @@ class HTTPHandler:
         self, request: Request, resource: Resource[Any], ctx: Context, method: str, pk: Any
     ) -> Response:
         if method in ("GET", "HEAD"):
-            fields = self._fields(resource, dict(request.query).get("fields"))
+            fields = self._fields(resource, _query_param(request, "fields"))
             obj = await resource.detail(pk, ctx)
             etag = _etag(obj, fields)
             if _matches_etag(request.headers.get("if-none-match"), etag):
@@ -284,6 +293,12 @@ class HTTPHandler:
         if extra:
             response = Response(response.status, (*response.headers, *extra), response.body)
         return response
+
+
+def _query_param(request: Request, name: str) -> str | None:
+    if not request.query_string:  # most detail requests: nothing to parse
+        return None
+    return dict(request.query).get(name)
 
 
 def _problem_type() -> tuple[str, str]:

@@ -101,6 +101,8 @@ class Resource(Generic[M]):
         self.store = store
         self.collection = cast("StoreCollection[M]", store.collection(self.model, self.name))
         self.pk = pk_of(self.model)
+        pk_field = fields_of(self.model)[self.pk]
+        self._pk_is_text = pk_field.converter.exact == (str,) and pk_field.converter.guard is None
         fields = fields_of(self.model)
         from ..data.model import computed_of
 
@@ -350,6 +352,8 @@ class Resource(Generic[M]):
         """Type a primary key taken from a URL; ``NotFound`` when it cannot be one."""
         from ..storage.params import parse_params
 
+        if self._pk_is_text:  # the common case: the segment is the key
+            return text
         try:
             node = parse_params(self.model, [(self.pk, text)])
         except QueryError:
