@@ -1,13 +1,14 @@
 """HTTP throughput of each server (bench/http_apps.py), measured with wrk, side by side.
 
 Servers run one at a time in their own process on one core; wrk drives them from the other.
-Each (server, request) pair is measured in two rounds and the best kept.
+Each (server, request) pair is measured in three rounds and the best kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import socket
@@ -42,7 +43,7 @@ def free_port() -> int:
 def running(kind: str) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "http_apps.py"), kind, str(port)],
+        [*_pin(0), sys.executable, str(HERE / "http_apps.py"), kind, str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -66,6 +67,13 @@ def running(kind: str) -> Iterator[str]:
             proc.kill()
 
 
+def _pin(cpu: int) -> list[str]:
+    """Server on one core, wrk on the other: they no longer steal each other's time slices."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return []
+    return ["taskset", "-c", str(cpu)]
+
+
 def wrk(url: str, method: str, body: object, seconds: float) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.method = "{method}"\n')
@@ -73,7 +81,7 @@ def wrk(url: str, method: str, body: object, seconds: float) -> float:
             script.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
             script.write('wrk.headers["Content-Type"] = "application/json"\n')
     out = subprocess.run(
-        ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", "-s", script.name, url],
+        [*_pin(1), "wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", "-s", script.name, url],
         capture_output=True,
         text=True,
         check=True,
@@ -85,7 +93,7 @@ def wrk(url: str, method: str, body: object, seconds: float) -> float:
     return float(match.group(1))
 
 
-def measure(seconds: float = 3.0, rounds: int = 2) -> dict[str, dict[str, float]]:
+def measure(seconds: float = 3.0, rounds: int = 3) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {s: dict.fromkeys(REQUESTS, 0.0) for s in SERVERS}
     for _ in range(rounds):
         for server in SERVERS:
