@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import plugins
 from .channel import Channel, connect_channel
@@ -26,6 +25,7 @@ from .http.cors import CORS
 from .http.handler import HTTPHandler
 from .http.message import Request, Response
 from .http.problem import problem_body
+from .lifecycle import Lifecycle
 from .realtime.hub import EventHub
 from .realtime.limits import Limits
 from .realtime.session import Close, Send, Session
@@ -46,7 +46,7 @@ _RESERVED_NAMES = frozenset({"openapi.json", "ws", "tbone.js"})
 WEBSOCKET_PATH = "ws"  # served at {prefix}/ws by every transport
 
 
-class API:
+class API(Lifecycle):
     """A set of resources on named stores, with one lifespan and one request handler."""
 
     def __init__(
@@ -152,17 +152,9 @@ class API:
             except Exception:  # keep closing the others; report this one
                 log.exception("closing a store failed")
 
-    async def __aenter__(self) -> Self:
-        await self.startup()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.shutdown()
+    # ``async with api:`` runs the lifespan, like every other Lifecycle
+    open = startup
+    aclose = shutdown
 
     # -- serving ---------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from tbone.channel import Channel, Subscription
+from tbone.channel import Channel, QueueSubscription, Subscription
 from tbone.errors import ChannelUnavailable
 
 from ._errors import channel_errors, safe_url
@@ -19,26 +19,14 @@ from ._pubsub import PubSubHub
 __all__ = ["RedisChannel"]
 
 
-class _RedisSubscription(Subscription):
+class _RedisSubscription(QueueSubscription):
     def __init__(self, channel: RedisChannel, topic: bytes) -> None:
+        super().__init__()
         self._channel = channel
         self.topic = topic
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.closed = False
 
-    async def get(self) -> bytes:
-        if self.closed:
-            raise ChannelUnavailable("this subscription is closed")
-        message = await self.queue.get()
-        if message is None:
-            raise ChannelUnavailable("this subscription is closed")
-        return message
-
-    async def aclose(self) -> None:
-        if not self.closed:
-            self.closed = True
-            await self._channel._unsubscribe(self)
-            self.queue.put_nowait(None)  # wake a waiting get()
+    async def detach(self) -> None:
+        await self._channel._unsubscribe(self)
 
 
 class RedisChannel(Channel):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .base import Channel, Subscription
+from .base import Channel, QueueSubscription, Subscription
 from .memory import MemoryChannel
 
-__all__ = ["Channel", "MemoryChannel", "Subscription", "connect_channel"]
+__all__ = ["Channel", "MemoryChannel", "QueueSubscription", "Subscription", "connect_channel"]
 
 
 def connect_channel(url_or_channel: str | Channel) -> Channel:

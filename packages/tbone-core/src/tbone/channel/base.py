@@ -16,13 +16,14 @@ published while it was away may be lost (subscribers resume with later ones). Ch
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import ClassVar, Self
 
 from ..lifecycle import Lifecycle
 
-__all__ = ["Channel", "Subscription"]
+__all__ = ["Channel", "QueueSubscription", "Subscription"]
 
 
 class Subscription(ABC):
@@ -57,6 +58,37 @@ class Subscription(ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class QueueSubscription(Subscription):
+    """A subscription fed through an asyncio queue: the channel calls :meth:`deliver` (or puts
+    on :attr:`queue`) and implements :meth:`detach` to stop feeding it."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.closed = False
+
+    def deliver(self, message: bytes) -> None:
+        self.queue.put_nowait(message)
+
+    async def get(self) -> bytes:
+        from ..errors import ChannelUnavailable
+
+        if self.closed:
+            raise ChannelUnavailable("this subscription is closed")
+        message = await self.queue.get()
+        if message is None:
+            raise ChannelUnavailable("this subscription is closed")
+        return message
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.detach()
+            self.queue.put_nowait(None)  # wake a waiting get()
+
+    async def detach(self) -> None:
+        """Stop the channel feeding this subscription (called once, by ``aclose``)."""
 
 
 class Channel(Lifecycle, ABC):

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ..errors import ChannelUnavailable
-from .base import Channel, Subscription
+from .base import Channel, QueueSubscription, Subscription
 
 __all__ = ["MemoryChannel"]
 
 
-class _MemorySubscription(Subscription):
+class _MemorySubscription(QueueSubscription):
     def __init__(self, channel: MemoryChannel, topic: str) -> None:
+        super().__init__()
         self._channel = channel
         self._topic = topic
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.closed = False
 
-    def deliver(self, message: bytes) -> None:
-        self._queue.put_nowait(message)
-
-    async def get(self) -> bytes:
-        if self.closed:
-            raise ChannelUnavailable("this subscription is closed")
-        message = await self._queue.get()
-        if message is None:
-            raise ChannelUnavailable("this subscription is closed")
-        return message
-
-    async def aclose(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._channel._subscribers.get(self._topic, set()).discard(self)
-            self._queue.put_nowait(None)  # wake a waiting get()
+    async def detach(self) -> None:
+        self._channel._subscribers.get(self._topic, set()).discard(self)
 
 
 class MemoryChannel(Channel):
