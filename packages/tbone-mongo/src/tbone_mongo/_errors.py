@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from bson.errors import BSONError
 from pymongo import errors as pe
 
 from tbone.errors import (
@@ -25,7 +26,7 @@ from tbone.errors import (
 
 __all__ = ["DRIVER_ERRORS", "translate"]
 
-DRIVER_ERRORS: Final = (pe.PyMongoError, OverflowError)
+DRIVER_ERRORS: Final = (pe.PyMongoError, BSONError, OverflowError)
 """What a driver call can raise that :func:`translate` turns into a TBone error."""
 
 _DUPLICATE: Final = 11000
@@ -41,7 +42,7 @@ def translate(exc: BaseException, where: str, pk_name: str) -> TBoneError:
         return _duplicate(details, where, pk_name)
     if isinstance(exc, pe.DocumentTooLarge) or _too_large(exc, details):
         return TooLarge(f"{where}: the document is over MongoDB's 16 MB limit: {exc}")
-    if isinstance(exc, pe.InvalidDocument | pe.InvalidOperation | OverflowError) and not isinstance(
+    if isinstance(exc, BSONError | pe.InvalidOperation | OverflowError) and not isinstance(
         exc, pe.ConnectionFailure
     ):
         if isinstance(exc, pe.InvalidOperation) and "closed" in str(exc):
