@@ -629,11 +629,13 @@ async def test_real_problems_fit(
 
 async def test_real_stale_if_match_fits(served: tuple[Client, dict[str, Any]]) -> None:
     client, doc = served
-    created = json.loads((await client.send("POST", "/api/books", BOOK)).body)
+    posted = await client.send("POST", "/api/books", BOOK)
+    created, etag = json.loads(posted.body), posted.header("ETag")
+    assert etag is not None
     where = f"/api/books/{created['id']}"
-    updated = await client.send("PATCH", where, {"year": 1966}, headers={"If-Match": '"v1"'})
+    updated = await client.send("PATCH", where, {"year": 1966}, headers={"If-Match": etag})
     check(doc, updated, "/api/books/{id}", "patch", 200)
-    stale = await client.send("PATCH", where, {"year": 1967}, headers={"If-Match": '"v1"'})
+    stale = await client.send("PATCH", where, {"year": 1967}, headers={"If-Match": etag})
     check(doc, stale, "/api/books/{id}", "patch", 412)
     replaced = await client.send("PUT", where, {"title": "Dune", "author": "Frank Herbert"})
     assert check(doc, replaced, "/api/books/{id}", "put", 200)["author"] == "Frank Herbert"

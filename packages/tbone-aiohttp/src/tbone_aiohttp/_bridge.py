@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
+from tbone.http.body import read_body
 from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
 
@@ -28,7 +29,9 @@ def make_handler(api: API) -> Handler:
     """The route handler that hands every request to ``api``."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        body = await _read_body(request, api.max_body_size)
+        body = await read_body(
+            request.content.readany, declared=request.content_length, limit=api.max_body_size
+        )
         if body is None:
             return _to_aiohttp(api.body_too_large())
         return _to_aiohttp(await api.handle(_to_tbone(request, body)))
@@ -51,14 +54,14 @@ def make_ws_handler(api: API, http: Handler) -> Handler:
             return await http(request)
         await ws.prepare(request)
         session = api.open_session(_to_tbone(request, b""), send=ws.send_str, close=_closer(ws))
-        try:
-            if await session.start():
-                async for message in ws:
-                    if message.type is not WSMsgType.TEXT and message.type is not WSMsgType.BINARY:
-                        break  # an error: aiohttp has closed the socket (1009 when too big)
-                    await session.receive(message.data)
-        finally:
-            await session.finish()
+
+        async def receive() -> str | bytes | None:
+            message = await ws.receive()
+            if message.type is WSMsgType.TEXT or message.type is WSMsgType.BINARY:
+                return message.data  # type: ignore[no-any-return]  # str or bytes, by type
+            return None  # closed, or an error: aiohttp has closed the socket (1009 when too big)
+
+        await session.run(receive)
         return ws
 
     return handler
@@ -82,21 +85,6 @@ def _to_tbone(request: web.Request, body: bytes) -> Request:
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers
     ]
     return Request(request.method, _ascii(path), _ascii(query), headers, body)
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes | None:
-    """The whole body, or ``None`` as soon as it is known to be larger than ``limit``."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await request.content.readany():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _to_aiohttp(response: Response) -> web.Response:

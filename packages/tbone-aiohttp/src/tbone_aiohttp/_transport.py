@@ -56,14 +56,14 @@ class AiohttpTransport(Transport):
         async def startup(_app: web.Application) -> None:
             await api.startup()
 
-        async def close_sockets(_app: web.Application) -> None:
-            await api.hub.close_sessions()
+        async def stopping(_app: web.Application) -> None:
+            await api.stopping()
 
         async def shutdown(_app: web.Application) -> None:
             await api.shutdown()
 
         app.on_startup.append(startup)
-        app.on_shutdown.append(close_sockets)
+        app.on_shutdown.append(stopping)
         app.on_cleanup.append(shutdown)
 
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -16,19 +16,28 @@ from .data import (
     register_type,
 )
 from .errors import (
+    ActionNotAllowed,
+    BadRequest,
     Conflict,
     DuplicateKey,
+    HTTPError,
     IncompatiblePlugin,
+    LimitExceeded,
+    NotAuthenticated,
     NotFound,
+    PermissionDenied,
     PluginError,
     PluginNotFound,
+    PreconditionFailed,
     QueryError,
     StoreError,
     StoreUnavailable,
     TBoneError,
+    TooLarge,
+    UnsupportedMediaType,
     ValidationError,
 )
-from .http import CORS, HTTPError
+from .http import CORS
 from .resources import (
     AllowAll,
     BearerToken,
@@ -38,14 +47,16 @@ from .resources import (
     ReadOnly,
     Resource,
 )
-from .storage import Q, Store, connect
+from .storage import Q, QueryLimits, Store, connect
 
 __version__ = "0.1.0"
 
 __all__ = [
     "API",
     "CORS",
+    "ActionNotAllowed",
     "AllowAll",
+    "BadRequest",
     "BearerToken",
     "Conflict",
     "Constraints",
@@ -54,19 +65,26 @@ __all__ = [
     "HTTPError",
     "IncompatiblePlugin",
     "IsAuthenticated",
+    "LimitExceeded",
     "ListQuery",
     "Model",
+    "NotAuthenticated",
     "NotFound",
+    "PermissionDenied",
     "PluginError",
     "PluginNotFound",
+    "PreconditionFailed",
     "Q",
     "QueryError",
+    "QueryLimits",
     "ReadOnly",
     "Resource",
     "Store",
     "StoreError",
     "StoreUnavailable",
     "TBoneError",
+    "TooLarge",
+    "UnsupportedMediaType",
     "ValidationError",
     "computed",
     "connect",

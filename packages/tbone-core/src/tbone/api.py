@@ -21,18 +21,20 @@ from . import plugins
 from .channel import Channel, connect_channel
 from .data import Model
 from .errors import PluginNotFound
+from .http.body import encode_json, too_large
 from .http.cors import CORS
 from .http.handler import HTTPHandler
 from .http.message import Request, Response
-from .http.problem import problem_body
+from .http.problem import PROBLEM_JSON, problem_body
+from .jsontext import MAX_DEPTH
 from .lifecycle import Lifecycle
 from .realtime.hub import EventHub
 from .realtime.limits import Limits
 from .realtime.session import Close, Send, Session
 from .resources.auth import Authenticator, Permission
-from .resources.context import Context, Via
-from .resources.resource import Resource
+from .resources.resource import Defaults, Resource
 from .storage.connect import connect
+from .storage.params import QueryLimits
 from .storage.store import Store
 
 __all__ = ["API", "Event", "EventListener"]
@@ -57,10 +59,12 @@ class API(Lifecycle):
         channel: str | Channel = "memory://",
         event_topic: str | None = None,
         realtime: Limits | None = None,
+        query_limits: QueryLimits | None = None,
         authenticator: Authenticator | None = None,
         permissions: Sequence[Permission] = (),
         cors: CORS | bool | None = None,
         max_body_size: int = 1 << 20,
+        max_json_depth: int = MAX_DEPTH,
         title: str = "TBone API",
         version: str = "0.1.0",
     ) -> None:
@@ -79,14 +83,26 @@ class API(Lifecycle):
         self.resources: dict[str, Resource[Any]] = {}
         self.listeners: list[EventListener] = []
         self.started = False
-        self.http = HTTPHandler(self)
+        self.defaults = Defaults(
+            authenticator=authenticator,
+            permissions=self.permissions,
+            query_limits=query_limits or QueryLimits(),
+            owner=self,
+        )
+        self.http = HTTPHandler(
+            self.prefix,
+            self.resources,
+            max_body_size=max_body_size,
+            max_json_depth=max_json_depth,
+            cors=self.cors,
+        )
         self.http.extras["openapi.json"] = self._openapi_response
         self.http.extras["tbone.js"] = _client_script
         self.limits = realtime or Limits()
         # Processes serving one API share this topic; two different APIs on one broker need
         # different topics (the default is told apart by prefix only).
         topic = event_topic or f"tbone.events:{self.prefix or '/'}"
-        self.hub = EventHub(self, connect_channel(channel), topic)
+        self.hub = EventHub(self.resources, connect_channel(channel), topic)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -100,7 +116,9 @@ class API(Lifecycle):
             raise ValueError(f"cannot register a resource named {name!r}: taken or reserved")
         if store not in self.stores:
             raise KeyError(f"no store named {store!r}; stores: {', '.join(self.stores)}")
-        self.resources[name] = resource(self, self.stores[store])
+        self.resources[name] = resource(
+            self.stores[store], events=self.publish, defaults=self.defaults
+        )
         return resource
 
     def resource(self, name: str) -> Resource[Any]:
@@ -137,6 +155,13 @@ class API(Lifecycle):
             raise
         self.started = True
 
+    async def stopping(self) -> None:
+        """The server has begun to stop: close every WebSocket with 1001, while the stores
+        are still open. Transports call it first, because servers wait for open sockets
+        before they run the shutdown (the three steps: ``startup``, ``stopping``,
+        ``shutdown``)."""
+        await self.hub.close_sessions()
+
     async def shutdown(self) -> None:
         """Close every store, in reverse order (idempotent)."""
         if not self.started:
@@ -164,26 +189,13 @@ class API(Lifecycle):
 
     def problem(self, status: int, detail: str, *, slug: str | None = None) -> Response:
         """An ``application/problem+json`` response, for transports' own refusals."""
-        from .http.body import encode_json
-        from .http.problem import PROBLEM_JSON
-
         body = problem_body(status, detail, slug=slug)
         return Response(status, (("Content-Type", PROBLEM_JSON),), encode_json(body))
 
     def body_too_large(self) -> Response:
         """The 413 a transport sends when a body exceeds ``max_body_size`` before core reads
         it: the same document core sends for an oversized body it did receive."""
-        from .http.body import too_large
-
         return self.http.error_response(too_large(self.max_body_size))
-
-    async def context_for(
-        self, request: Request, resource: Resource[Any] | None, via: Via
-    ) -> Context:
-        """Authenticate ``request`` (the resource's authenticator, else the API's)."""
-        authenticator = resource.active_authenticator() if resource else self.authenticator
-        user = await authenticator.authenticate(request) if authenticator is not None else None
-        return Context(api=self, request=request, user=user, via=via)
 
     def mount(self, app: object, *, transport: str | None = None) -> None:
         """Serve this API from ``app`` through the transport plugin that can mount it."""
@@ -207,7 +219,17 @@ class API(Lifecycle):
         ``request`` is the opening handshake (its headers and query carry credentials);
         ``send(text)`` writes one text frame; ``close(code, reason)`` closes the socket.
         """
-        return Session(self, request, send, close, self.limits)
+        return Session(
+            request,
+            send,
+            close,
+            hub=self.hub,
+            handler=self.http,
+            resources=self.resources,
+            authenticator=self.authenticator,
+            limits=self.limits,
+            owner=self,
+        )
 
     # -- OpenAPI ---------------------------------------------------------------------------------
 
@@ -218,8 +240,6 @@ class API(Lifecycle):
         return build_openapi(self)
 
     def _openapi_response(self, request: Request) -> Response:
-        from .http.body import encode_json
-
         return Response(200, (("Content-Type", "application/json"),), encode_json(self.openapi()))
 
 

@@ -52,8 +52,8 @@ class Hooked(BookResource):
     name = "hooked"
     calls: list[str]
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.calls = []
 
     async def before_create(self, ctx: Context, data: dict[str, Any]) -> None:

@@ -56,7 +56,12 @@ def test_query_string_values_are_converted_per_field_type() -> None:
 @pytest.mark.parametrize(
     ("pairs", "needle"),
     [
-        ({"year": "19x"}, "expected an integer, got '19x'"),
+        ({"year": "19x"}, "expected an integer in ASCII digits, got '19x'"),
+        ({"year": "\uff11\uff19\uff16\uff15"}, "expected an integer in ASCII digits"),
+        ({"year": "\u0661"}, "expected an integer in ASCII digits"),
+        ({"year": "+5"}, "expected an integer in ASCII digits"),
+        ({"year": " 1960"}, "expected an integer in ASCII digits"),
+        ({"year": "1_0"}, "expected an integer in ASCII digits"),
         ({"in_print": "maybe"}, "expected true or false"),
         ({"added": "yesterday"}, "ISO 8601"),
         ({"nope": "1"}, "unknown field 'nope'"),

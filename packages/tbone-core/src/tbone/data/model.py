@@ -69,7 +69,7 @@ class Model:
             cls.__tbone_extra__ = extra
         cls.__tbone_pk__ = _own_primary_key(cls) if embedded else _ensure_primary_key(cls)
         attrs.define(cls, slots=False, kw_only=True, auto_attribs=True, order=False)
-        _known_models[cls.__name__] = cls
+        _known_models[f"{cls.__module__}:{cls.__qualname__}"] = cls
 
     def __attrs_post_init__(self) -> None:
         codec = _codec(type(self))
@@ -556,7 +556,39 @@ def _computed_dumper(model: type[Model], comp: computed[Any]) -> Callable[[Model
 
 
 def _resolve_namespace(model: type[Model]) -> dict[str, Any]:
+    """Names a model's string annotations may use: its module's globals, then the other models
+    by class name, each name bound to the model defined nearest to ``model`` (same module and
+    enclosing scope first). A name two unrelated models share is left out rather than bound to
+    whichever was defined last, so that using it is an error that names both."""
     module = sys.modules.get(model.__module__)
     # items() iterates safely while the garbage collector drops models from the weak mapping
-    known = dict(_known_models.items())
-    return {**known, **(vars(module) if module else {}), model.__name__: model}
+    by_name: dict[str, list[type[Model]]] = {}
+    for candidate in dict(_known_models.items()).values():
+        by_name.setdefault(candidate.__name__, []).append(candidate)
+    nearest = {}
+    for name, candidates in by_name.items():
+        found = _nearest(model, candidates)
+        if found is not None:
+            nearest[name] = found
+    return {**nearest, **(vars(module) if module else {}), model.__name__: model}
+
+
+def _nearest(model: type[Model], candidates: list[type[Model]]) -> type[Model] | None:
+    """The candidate sharing the longest ``module:qualname`` scope with ``model``, if one does."""
+    if len(candidates) == 1:
+        return candidates[0]
+    here = [model.__module__, *model.__qualname__.split(".")[:-1]]
+
+    def shared(candidate: type[Model]) -> int:
+        there = [candidate.__module__, *candidate.__qualname__.split(".")[:-1]]
+        count = 0
+        for a, b in zip(here, there, strict=False):
+            if a != b:
+                break
+            count += 1
+        return count
+
+    ranked = sorted(candidates, key=shared, reverse=True)
+    if shared(ranked[0]) > shared(ranked[1]):
+        return ranked[0]
+    return None

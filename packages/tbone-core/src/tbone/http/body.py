@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..errors import BadRequest, TooLarge, UnsupportedMediaType
+from ..jsontext import MAX_DEPTH, decode, encode
 from .message import Headers
-from .problem import HTTPError
 
-__all__ = ["decode_json", "encode_json", "is_json_content_type", "too_large"]
-
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+__all__ = ["decode_json", "encode_json", "is_json_content_type", "read_body", "too_large"]
 
 
 def encode_json(value: Any) -> bytes:
     """Compact UTF-8 JSON; NaN and Infinity are refused (they are not JSON)."""
-    return _encoder.encode(value).encode()
+    return encode(value).encode()
 
 
 def is_json_content_type(value: str) -> bool:
@@ -25,47 +24,48 @@ def is_json_content_type(value: str) -> bool:
     )
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+async def read_body(
+    read: Callable[[], Awaitable[bytes | None]], *, declared: str | int | None, limit: int
+) -> bytes | None:
+    """A whole request body from a transport's chunk reader (``b""`` or ``None`` at the end),
+    or ``None`` as soon as it is known to be larger than ``limit``: from ``Content-Length``
+    before reading anything, else while reading, so a huge body is never held in memory.
+    Transports answer ``None`` with ``api.body_too_large()``.
+    """
+    if isinstance(declared, str):
+        declared = int(declared) if declared.isdigit() else None
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await read():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-_decoder = json.JSONDecoder(
-    parse_constant=_no_constants
-)  # built once: json.loads(**kw) builds one per call
-
-
-def too_large(max_size: int) -> HTTPError:
-    return HTTPError(
-        413, f"the request body is larger than the limit of {max_size} bytes", slug="body-too-large"
+def too_large(max_size: int) -> TooLarge:
+    return TooLarge(
+        f"the request body is larger than the limit of {max_size} bytes", slug="body-too-large"
     )
 
 
-def decode_json(headers: Headers, body: bytes, max_size: int) -> Any:
-    """The JSON value of a request body, or an :class:`HTTPError` (400, 413 or 415)."""
+def decode_json(headers: Headers, body: bytes, max_size: int, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value of a request body; ``BadRequest``, ``TooLarge`` or
+    ``UnsupportedMediaType`` when it cannot be one."""
     if len(body) > max_size:
-        raise HTTPError(
-            413,
-            f"the request body is larger than the limit of {max_size} bytes",
-            slug="body-too-large",
-        )
+        raise too_large(max_size)
     content_type = headers.get("content-type")
     if content_type is None or not is_json_content_type(content_type):
-        raise HTTPError(
-            415,
-            "send the body as JSON with the header Content-Type: application/json",
-            slug="unsupported-media-type",
+        raise UnsupportedMediaType(
+            "send the body as JSON with the header Content-Type: application/json"
         )
     if not body.strip():
-        raise HTTPError(
-            400, "the request body is empty; send a JSON document", slug="malformed-json"
-        )
+        raise BadRequest("the request body is empty; send a JSON document", slug="malformed-json")
     try:
-        return _decoder.decode(body.decode())
-    except RecursionError:
-        raise HTTPError(400, "the JSON body is nested too deeply", slug="malformed-json") from None
+        text = body.decode()
     except UnicodeDecodeError:
-        raise HTTPError(400, "the request body is not valid UTF-8", slug="malformed-json") from None
-    except ValueError as exc:
-        raise HTTPError(
-            400, f"the request body is not valid JSON: {exc}", slug="malformed-json"
-        ) from None
+        raise BadRequest("the request body is not valid UTF-8", slug="malformed-json") from None
+    return decode(text, max_depth=max_depth, what="the request body")

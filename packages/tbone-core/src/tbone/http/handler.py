@@ -12,23 +12,23 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from ..data import version_of
-from ..errors import Conflict, QueryError
+from ..errors import BadRequest, NotFound, QueryError
+from ..jsontext import MAX_DEPTH
 from ..resources.context import Context, Via
 from ..resources.resource import ListQuery, ListResult, Resource
 from ..storage.params import parse_params
 from .body import decode_json, encode_json
+from .cors import CORS
 from .message import Request, Response
 from .problem import PROBLEM_JSON, HTTPError, problem_for
-
-if TYPE_CHECKING:
-    from ..api import API
 
 __all__ = ["HTTPHandler"]
 
@@ -36,7 +36,10 @@ log = logging.getLogger("tbone")
 
 _JSON = ("Content-Type", "application/json")
 _RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q"})
+_DETAIL_PARAMS = frozenset({"fields"})
 _MAX_OFFSET = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]+")
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
 _COLLECTION_METHODS = {"list": ("GET", "HEAD"), "create": ("POST",)}
 _ITEM_METHODS = {
     "detail": ("GET", "HEAD"),
@@ -57,11 +60,22 @@ _ACTION_OF = {
 
 
 class HTTPHandler:
-    """Routes requests under ``api.prefix`` to resources and renders their results."""
+    """Routes requests under ``prefix`` to ``resources`` and renders their results."""
 
-    def __init__(self, api: API) -> None:
-        self.api = api
-        self.prefix = api.prefix.rstrip("/")
+    def __init__(
+        self,
+        prefix: str,
+        resources: Mapping[str, Resource[Any]],
+        *,
+        max_body_size: int = 1 << 20,
+        max_json_depth: int = MAX_DEPTH,
+        cors: CORS | None = None,
+    ) -> None:
+        self.prefix = prefix.rstrip("/")
+        self.resources = resources  # the API's registry, read as it fills
+        self.max_body_size = max_body_size
+        self.max_json_depth = max_json_depth
+        self.cors = cors
         #: extra ``GET {prefix}/{segment}`` endpoints (``openapi.json``, ``tbone.js``)
         self.extras: dict[str, Callable[[Request], Response]] = {}
         # (first segment, depth) -> allowed methods, filled as routes are first asked for
@@ -75,15 +89,23 @@ class HTTPHandler:
             allowed = self._allowed_methods(parts)
             response = await self._dispatch(request, parts, allowed, via)
         except Exception as exc:  # every failure becomes a problem document, never a traceback
-            response = self.error_response(exc, request)
+            response = self.error_response(exc, request, allowed)
         return self._finish(request, response, allowed)
 
-    def error_response(self, exc: BaseException, request: Request | None = None) -> Response:
+    def error_response(
+        self, exc: BaseException, request: Request | None = None, allowed: Sequence[str] = ()
+    ) -> Response:
         status, body, headers = problem_for(exc)
         if status >= 500:
             where = f"{request.method} {request.path}" if request else "a request"
             log.error("unhandled error while handling %s", where, exc_info=exc)
+        if status == 405 and allowed and not any(k.lower() == "allow" for k, _ in headers):
+            headers = (*headers, ("Allow", ", ".join(allowed)))
         return Response(status, ((*_problem_type(),), *headers), encode_json(body))
+
+    def request_body(self, request: Request) -> Any:
+        """The JSON value of ``request``'s body, read with this API's limits."""
+        return decode_json(request.headers, request.body, self.max_body_size, self.max_json_depth)
 
     # -- routing ------------------------------------------------------------------------------
 
@@ -94,7 +116,7 @@ class HTTPHandler:
                 404, f"nothing is served at {path}; the API lives under {prefix or '/'}"
             )
         rest = path[len(prefix) :].strip("/")
-        return [unquote(part) for part in rest.split("/")] if rest else []
+        return [_unquote(part) for part in rest.split("/")] if rest else []
 
     def _allowed_methods(self, parts: list[str]) -> tuple[str, ...]:
         key = (parts[0] if parts else "", min(len(parts), 3))
@@ -107,7 +129,7 @@ class HTTPHandler:
         if len(parts) == 0 or (len(parts) == 1 and parts[0] in self.extras):
             return ("GET", "HEAD", "OPTIONS")
         if len(parts) > 2:
-            raise HTTPError(404, "no such endpoint")
+            raise NotFound("no such endpoint")
         if parts == ["ws"]:  # the transport serves the upgrade; a plain request lands here
             raise HTTPError(
                 426,
@@ -121,10 +143,10 @@ class HTTPHandler:
         return (*methods, "OPTIONS")
 
     def _resource(self, name: str) -> Resource[Any]:
-        resource = self.api.resources.get(name)
+        resource = self.resources.get(name)
         if resource is None:
-            known = ", ".join(sorted(self.api.resources)) or "none"
-            raise HTTPError(404, f"there is no resource named {name!r} (resources: {known})")
+            known = ", ".join(sorted(self.resources)) or "none"
+            raise NotFound(f"there is no resource named {name!r} (resources: {known})")
         return resource
 
     async def _dispatch(
@@ -143,13 +165,13 @@ class HTTPHandler:
         if len(parts) == 1 and parts[0] in self.extras:
             return self.extras[parts[0]](request)
         resource = self._resource(parts[0])
-        ctx = await self.api.context_for(request, resource, via=via)
+        ctx = await resource.context(request, via)
         if len(parts) == 1:
             return await self._collection(request, resource, ctx, method)
         return await self._item(request, resource, ctx, method, resource.pk_from_text(parts[1]))
 
     def _index(self) -> Response:
-        links = {name: f"{self.prefix}/{name}" for name in sorted(self.api.resources)}
+        links = {name: f"{self.prefix}/{name}" for name in sorted(self.resources)}
         return _json(200, {"resources": links, "openapi": f"{self.prefix}/openapi.json"})
 
     # -- collection ---------------------------------------------------------------------------
@@ -158,7 +180,7 @@ class HTTPHandler:
         self, request: Request, resource: Resource[Any], ctx: Context, method: str
     ) -> Response:
         if method == "POST":
-            data = decode_json(request.headers, request.body, self.api.max_body_size)
+            data = self.request_body(request)
             if isinstance(data, list):
                 created = await resource.create_many(data, ctx)
                 body = {"objects": [resource.serialize(o, ctx) for o in created]}
@@ -166,9 +188,7 @@ class HTTPHandler:
             obj = await resource.create(data, ctx)
             pk = obj.to_data(fields={resource.pk})[resource.pk]
             location = f"{self.prefix}/{resource.name}/{quote(str(pk), safe='')}"
-            return _json(
-                201, resource.serialize(obj, ctx), ("Location", location), ("ETag", _etag(obj))
-            )
+            return _tagged(201, encode_json(resource.serialize(obj, ctx)), ("Location", location))
         query = self.list_query(resource, request.query)
         result = await resource.list(query, ctx)
         return _json(200, self._page_body(request, resource, ctx, query, result))
@@ -177,12 +197,15 @@ class HTTPHandler:
         """Parse ``order_by limit offset cursor fields q`` and the filters of a query string."""
         params = dict(p for p in pairs if p[0] in _RESERVED)
         filters = [p for p in pairs if p[0] not in _RESERVED]
-        where = parse_params(resource.model, filters, allowed=resource.filter_fields)
+        limits = resource.active_query_limits()
+        where = parse_params(resource.model, filters, allowed=resource.filter_fields, limits=limits)
         limit = _integer(params, "limit", resource.page_size, resource.max_page_size)
         offset = _integer(params, "offset", 0, _MAX_OFFSET)
         search = params.get("q") or None
-        if search is not None and not resource.search_fields:
-            raise QueryError.single(["q"], f"{resource.name} does not support search", "search")
+        if search is not None:
+            if not resource.search_fields:
+                raise QueryError.single(["q"], f"{resource.name} does not support search", "search")
+            limits.check_search(search)
         return ListQuery(
             where=where,
             order_by=self._order(resource, params.get("order_by")),
@@ -257,26 +280,25 @@ class HTTPHandler:
     async def _item(
         self, request: Request, resource: Resource[Any], ctx: Context, method: str, pk: Any
     ) -> Response:
+        query = _detail_query(request)
         if method in ("GET", "HEAD"):
-            fields = self._fields(resource, _query_param(request, "fields"))
+            fields = self._fields(resource, query.get("fields"))
             obj = await resource.detail(pk, ctx)
-            etag = _etag(obj, fields)
-            if _matches_etag(request.headers.get("if-none-match"), etag):
+            body = encode_json(resource.serialize(obj, ctx, fields))
+            etag = _etag(body)
+            if _weak_match(request.headers.get("if-none-match"), etag):
                 return Response(304, (("ETag", etag),))
-            return _json(200, resource.serialize(obj, ctx, fields), ("ETag", etag))
-        expect = _expected_version(request.headers.get("if-match"))
-        try:
-            if method == "DELETE":
-                await resource.delete(pk, ctx, expect_version=expect)
-                return Response(204)
-            data = decode_json(request.headers, request.body, self.api.max_body_size)
-            write = resource.replace if method == "PUT" else resource.update
-            obj = await write(pk, data, ctx, expect_version=expect)
-        except Conflict as exc:
-            if expect is None:
-                raise
-            raise HTTPError(412, str(exc), slug="precondition-failed") from exc
-        return _json(200, resource.serialize(obj, ctx), ("ETag", _etag(obj)))
+            return _tagged(200, body)
+        if query:
+            raise _no_params(resource, query)
+        if_match = _if_match(request.headers.get("if-match"), resource, ctx)
+        if method == "DELETE":
+            await resource.delete(pk, ctx, if_match=if_match)
+            return Response(204)
+        data = self.request_body(request)
+        write = resource.replace if method == "PUT" else resource.update
+        obj = await write(pk, data, ctx, if_match=if_match)
+        return _tagged(200, encode_json(resource.serialize(obj, ctx)))
 
     # -- finishing ------------------------------------------------------------------------------
 
@@ -284,8 +306,8 @@ class HTTPHandler:
         extra: list[tuple[str, str]] = []
         if request.method.upper() == "OPTIONS" and response.status == 204 and allowed:
             extra.append(("Allow", ", ".join(allowed)))
-        if self.api.cors is not None:
-            extra += self.api.cors.headers(request, allowed)
+        if self.cors is not None:
+            extra += self.cors.headers(request, allowed)
         if request.method.upper() == "HEAD" and response.body:
             # HEAD answers with GET's headers, Content-Length included, and no body.
             length = ("Content-Length", str(len(response.body)))
@@ -295,10 +317,35 @@ class HTTPHandler:
         return response
 
 
-def _query_param(request: Request, name: str) -> str | None:
+def _unquote(segment: str) -> str:
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(
+            "the URL path is not valid UTF-8 once percent-decoded", slug="bad-url"
+        ) from None
+
+
+def _detail_query(request: Request) -> dict[str, str]:
+    """The query of a single-object request: only ``fields`` means something there."""
     if not request.query_string:  # most detail requests: nothing to parse
-        return None
-    return dict(request.query).get(name)
+        return {}
+    pairs = request.query
+    unknown = sorted({name for name, _ in pairs} - _DETAIL_PARAMS)
+    if unknown:
+        raise QueryError.single(
+            [unknown[0]],
+            f"unknown query parameter {unknown[0]!r}; a single object takes only: fields",
+            "unknown_parameter",
+        )
+    return dict(pairs)
+
+
+def _no_params(resource: Resource[Any], query: dict[str, str]) -> QueryError:
+    name = next(iter(query))
+    return QueryError.single(
+        [name], f"a write to one {resource.name} object takes no query parameters", "parameter"
+    )
 
 
 def _problem_type() -> tuple[str, str]:
@@ -324,39 +371,51 @@ def _visible_fields(resource: Resource[Any]) -> set[str]:
 
 def _integer(params: dict[str, str], name: str, default: int, maximum: int) -> int:
     text = params.get(name)
-    if text is None or text == "":
+    if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise QueryError.single([name], f"{name} must be a whole number", name) from None
+    if _DIGITS.fullmatch(text) is None or len(text) > 12:
+        raise QueryError.single([name], f"{name} must be a whole number in ASCII digits", name)
+    value = int(text)
     if not 0 <= value <= maximum:
         raise QueryError.single([name], f"{name} must be between 0 and {maximum}", name)
     return value
 
 
-def _etag(obj: Any, fields: Sequence[str] | None = None) -> str:
-    tag = f"v{version_of(obj) or 0}"
-    if fields is not None:
-        tag += "-" + hashlib.sha1(",".join(fields).encode(), usedforsecurity=False).hexdigest()[:8]
-    return f'"{tag}"'
+def _etag(body: bytes) -> str:
+    """A strong entity tag naming this exact representation (not only a version number, which
+    a deleted and re-created object would repeat)."""
+    digest = hashlib.blake2b(body, digest_size=12).digest()
+    return '"' + base64.urlsafe_b64encode(digest).decode() + '"'
 
 
-def _matches_etag(header: str | None, etag: str) -> bool:
+def _tagged(status: int, body: bytes, *headers: tuple[str, str]) -> Response:
+    return Response(status, (_JSON, *headers, ("ETag", _etag(body))), body)
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """``(weak, opaque-tag)`` for each tag of a list header; malformed members are ignored."""
+    return [(bool(weak), tag) for weak, tag in _ENTITY_TAG.findall(header)]
+
+
+def _weak_match(header: str | None, etag: str) -> bool:
+    """``If-None-Match``: weak comparison (RFC 9110 §13.1.2)."""
     if header is None:
         return False
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return "*" in candidates or etag in candidates
+    return header.strip() == "*" or any(tag == etag for _, tag in _entity_tags(header))
 
 
-def _expected_version(header: str | None) -> int | None:
-    """The version an ``If-Match`` header names; 412 for one that names no version of ours."""
-    if header is None or header.strip() == "*":
+def _if_match(
+    header: str | None, resource: Resource[Any], ctx: Context
+) -> Callable[[Any], bool] | None:
+    """``If-Match`` as a check of the current object: strong comparison (RFC 9110 §13.1.1),
+    so a weak tag never matches; ``*`` matches any current object."""
+    if header is None:
         return None
-    for candidate in header.split(","):
-        tag = candidate.strip().removeprefix("W/").strip('"')
-        if tag.startswith("v") and tag[1:].isdigit():
-            return int(tag[1:])
-    raise HTTPError(
-        412, "If-Match names no current version of this object", slug="precondition-failed"
-    )
+    if header.strip() == "*":
+        return lambda obj: True
+    tags = {tag for weak, tag in _entity_tags(header) if not weak}
+
+    def current_matches(obj: Any) -> bool:
+        return _etag(encode_json(resource.serialize(obj, ctx))) in tags
+
+    return current_matches

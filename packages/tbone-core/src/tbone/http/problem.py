@@ -1,7 +1,8 @@
 """Problem details (RFC 9457): every error the API returns, over HTTP and WebSocket alike.
 
-Handlers raise :class:`HTTPError` (or let a :mod:`tbone.errors` exception through);
-:func:`problem_for` turns either into the status and ``application/problem+json`` document.
+This module is the one place that knows which HTTP status each :mod:`tbone.errors` class
+means; :func:`problem_for` turns any exception raised while handling into that status, its
+``application/problem+json`` document and the headers it needs.
 """
 
 from __future__ import annotations
@@ -11,45 +12,45 @@ from http import HTTPStatus
 from typing import Any
 
 from ..errors import (
+    ActionNotAllowed,
+    BadRequest,
     Conflict,
     DuplicateKey,
     ErrorDetail,
+    HTTPError,
+    LimitExceeded,
+    NotAuthenticated,
     NotFound,
+    PermissionDenied,
+    PreconditionFailed,
     QueryError,
     StoreUnavailable,
-    TBoneError,
+    TooLarge,
+    UnsupportedMediaType,
     ValidationError,
 )
 
-__all__ = ["PROBLEM_JSON", "HTTPError", "problem_body", "problem_for"]
+__all__ = ["PROBLEM_JSON", "HTTPError", "problem_body", "problem_for", "status_of"]
 
 PROBLEM_JSON = "application/problem+json"
 
-
-class HTTPError(TBoneError):
-    """An error with an HTTP status, raised by resources, hooks, authenticators and permissions.
-
-    >>> raise HTTPError(403, "only editors may publish")  # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        status: int,
-        detail: str | None = None,
-        *,
-        errors: Sequence[ErrorDetail] = (),
-        headers: Sequence[tuple[str, str]] = (),
-        title: str | None = None,
-        slug: str | None = None,
-    ) -> None:
-        self.status = status
-        self.detail = detail
-        self.errors = list(errors)
-        self.headers = tuple(headers)
-        self.title = title
-        self.slug = slug
-        super().__init__(detail or HTTPStatus(status).phrase)
-
+# class -> (status, problem slug, title); the first class in an exception's MRO found here wins.
+_PROBLEMS: dict[type[BaseException], tuple[int, str | None, str | None]] = {
+    QueryError: (400, "invalid-query", "Invalid query"),
+    ValidationError: (422, "validation-error", "Invalid data"),
+    BadRequest: (400, "bad-request", None),
+    NotAuthenticated: (401, "unauthorized", None),
+    PermissionDenied: (403, "forbidden", None),
+    NotFound: (404, None, None),
+    ActionNotAllowed: (405, "method-not-allowed", None),
+    DuplicateKey: (409, "duplicate-key", "Duplicate value"),
+    Conflict: (409, "conflict", "Edit conflict"),
+    PreconditionFailed: (412, "precondition-failed", None),
+    TooLarge: (413, "too-large", None),
+    UnsupportedMediaType: (415, "unsupported-media-type", None),
+    LimitExceeded: (429, "limit-exceeded", None),
+    StoreUnavailable: (503, "store-unavailable", "Store unavailable"),
+}
 
 # RFC 9110 names, fixed here because Python's HTTPStatus phrases changed between versions.
 _TITLES = {
@@ -75,7 +76,7 @@ def problem_body(
     """The problem document for ``status``; ``slug`` names a TBone problem type."""
     body: dict[str, Any] = {
         "type": _slug_url(slug) if slug else "about:blank",
-        "title": title or _TITLES.get(status) or HTTPStatus(status).phrase,
+        "title": title or _TITLES.get(status) or _phrase(status),
         "status": status,
     }
     if detail:
@@ -83,6 +84,20 @@ def problem_body(
     if errors:
         body["errors"] = list(errors)
     return body
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name (an application's HTTPError(499))
+        return f"HTTP {status}"
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status ``exc`` means (500 for anything TBone did not raise on purpose)."""
+    if isinstance(exc, HTTPError):
+        return exc.status
+    return _classify(exc)[0]
 
 
 def problem_for(exc: BaseException) -> tuple[int, dict[str, Any], tuple[tuple[str, str], ...]]:
@@ -93,24 +108,20 @@ def problem_for(exc: BaseException) -> tuple[int, dict[str, Any], tuple[tuple[st
         )
         return exc.status, body, exc.headers
     status, slug, title = _classify(exc)
+    slug = getattr(exc, "slug", None) or slug
     errors = exc.errors if isinstance(exc, ValidationError) else ()
-    detail = _detail(exc, status)
-    return status, problem_body(status, detail, title=title, slug=slug, errors=errors), ()
+    body = problem_body(status, _detail(exc, status), title=title, slug=slug, errors=errors)
+    headers: tuple[tuple[str, str], ...] = ()
+    if isinstance(exc, NotAuthenticated) and exc.challenge:
+        headers = (("WWW-Authenticate", exc.challenge),)
+    return status, body, headers
 
 
 def _classify(exc: BaseException) -> tuple[int, str | None, str | None]:
-    if isinstance(exc, QueryError):
-        return 400, "invalid-query", "Invalid query"
-    if isinstance(exc, ValidationError):
-        return 422, "validation-error", "Invalid data"
-    if isinstance(exc, NotFound):
-        return 404, None, None
-    if isinstance(exc, DuplicateKey):
-        return 409, "duplicate-key", "Duplicate value"
-    if isinstance(exc, Conflict):
-        return 409, "conflict", "Edit conflict"
-    if isinstance(exc, StoreUnavailable):
-        return 503, "store-unavailable", "Store unavailable"
+    for klass in type(exc).__mro__:
+        found = _PROBLEMS.get(klass)
+        if found is not None:
+            return found
     return 500, None, None
 
 

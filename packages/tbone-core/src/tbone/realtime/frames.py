@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..http.body import encode_json
-from ..http.problem import HTTPError, problem_body
+from ..errors import BadRequest, FrameError
+from ..http.problem import problem_body
+from ..jsontext import MAX_DEPTH, decode, encode_ascii
 
 __all__ = ["SUBPROTOCOL", "FrameError", "error_frame", "parse_frame"]
 
@@ -28,24 +29,14 @@ FRAME_TYPES = ("request", "subscribe", "unsubscribe", "auth", "ping")
 _NEEDS_ID = frozenset({"request", "subscribe", "unsubscribe", "auth"})
 
 
-class FrameError(HTTPError):
-    """A frame the server cannot act on; answered with an error frame, the socket stays open."""
-
-    def __init__(self, detail: str, frame_id: Any = None, status: int = 400) -> None:
-        super().__init__(status, detail, slug="bad-frame")
-        self.frame_id = frame_id
-
-
-def parse_frame(data: str | bytes) -> dict[str, Any]:
+def parse_frame(data: str | bytes, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     """The frame as a dict with a known ``type`` (and an ``id`` where one is needed)."""
     if isinstance(data, bytes):
         raise FrameError("binary frames are not supported; send JSON text frames")
     try:
-        frame = json.loads(data, parse_constant=_no_constants)
-    except RecursionError:
-        raise FrameError("the frame is nested too deeply") from None
-    except ValueError as exc:
-        raise FrameError(f"the frame is not valid JSON: {exc}") from None
+        frame = decode(data, max_depth=max_depth, what="the frame")
+    except BadRequest as exc:
+        raise FrameError(str(exc), _salvage_id(data)) from None
     if not isinstance(frame, dict):
         raise FrameError("a frame must be a JSON object with a 'type'")
     frame_id = frame.get("id")
@@ -61,17 +52,24 @@ def parse_frame(data: str | bytes) -> dict[str, Any]:
     return frame
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _salvage_id(data: str) -> Any:
+    """The id of a frame that decodes but was refused (a lone surrogate, too deep), so the
+    error can still answer to it; ``None`` when there is none to find."""
+    try:
+        frame = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    frame_id = frame.get("id") if isinstance(frame, dict) else None
+    if isinstance(frame_id, bool) or not isinstance(frame_id, int | str):
+        return None
+    return frame_id
 
 
 def error_frame(frame_id: Any, status: int, body: dict[str, Any]) -> str:
-    return encode_json({"type": "error", "id": frame_id, "status": status, "body": body}).decode()
+    # ASCII-escaped: an id or a detail quoting the client's text may hold a lone surrogate,
+    # which is valid as a JSON escape but cannot be sent as UTF-8.
+    return encode_ascii({"type": "error", "id": frame_id, "status": status, "body": body})
 
 
 def simple_error(frame_id: Any, status: int, detail: str, slug: str | None = None) -> str:
     return error_frame(frame_id, status, problem_body(status, detail, slug=slug))
-
-
-def encode(frame: dict[str, Any]) -> str:
-    return encode_json(frame).decode()

@@ -25,7 +25,8 @@ from ..storage.matcher import matches
 from ..storage.query import Node
 
 if TYPE_CHECKING:
-    from ..api import API
+    from collections.abc import Mapping
+
     from .session import Session
 
 __all__ = ["EventHub", "LiveSubscription"]
@@ -60,8 +61,8 @@ class LiveSubscription:
 class EventHub:
     """Publishes write envelopes to the channel and fans incoming ones out to subscriptions."""
 
-    def __init__(self, api: API, channel: Channel, topic: str) -> None:
-        self.api = api
+    def __init__(self, resources: Mapping[str, Resource[Any]], channel: Channel, topic: str):
+        self.resources = resources  # the API's registry, read as it fills
         self.channel = channel
         self.topic = topic
         self.sessions: set[Session] = set()
@@ -101,7 +102,14 @@ class EventHub:
             self._inbox = None
         await self.channel.aclose()
 
-    # -- subscriptions ----------------------------------------------------------------------
+    # -- sessions and subscriptions ---------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        """A connected session: closed with the others when the server stops."""
+        self.sessions.add(session)
+
+    def detach(self, session: Session) -> None:
+        self.sessions.discard(session)
 
     def add(self, sub: LiveSubscription) -> None:
         self._by_resource.setdefault(sub.resource.name, {})[id(sub)] = sub
@@ -148,7 +156,7 @@ class EventHub:
         envelope = json.loads(message)
         name = envelope["resource"]
         subs = self._by_resource.get(name)
-        resource = self.api.resources.get(name)
+        resource = self.resources.get(name)
         if not subs or resource is None:
             return
         event: str = envelope["event"]

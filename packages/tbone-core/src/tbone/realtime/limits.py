@@ -13,6 +13,8 @@ class Limits:
 
     #: frames waiting to be sent to one client; a client that does not read is disconnected
     send_queue: int = 1000
+    #: bytes of those frames (UTF-8); over either bound the socket is closed with 1008
+    send_queue_bytes: int = 1 << 20
     #: live subscriptions per connection; more get an error frame (429)
     max_subscriptions: int = 100
     #: largest frame accepted from a client; larger closes the socket (1009)

@@ -1,41 +1,46 @@
 """``Session``: one WebSocket connection speaking ``tbone.v1``, independent of any server.
 
-Transports drive it with four calls and never look inside frames::
+Transports hand it the socket's three operations and run it; it owns the receive loop::
 
     session = api.open_session(request, send=ws.send_text, close=ws.close)
-    if await session.start():  # authenticates; False if it closed the socket
-        async for message in ws:  # text as str, binary as bytes
-            await session.receive(message)
-    await session.finish()  # the socket is gone: drop subscriptions, tasks
+    await session.run(receive)  # receive() -> the next text/bytes message, None once closed
+
+(``start()``, ``receive(message)`` and ``finish()`` are the loop's steps, for tests.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..http.body import encode_json
+from ..errors import FrameError, LimitExceeded, NotAuthenticated, NotFound
 from ..http.message import Headers, Request
-from ..http.problem import HTTPError, problem_for
+from ..http.problem import problem_for
+from ..jsontext import encode
+from ..resources.context import Context
 from ..storage.params import parse_filter
-from .frames import FrameError, encode, error_frame, parse_frame
+from .frames import error_frame, parse_frame
 from .hub import LiveSubscription
 from .limits import CloseCode, Limits
 
 if TYPE_CHECKING:
-    from ..api import API
-    from ..resources.context import Context
+    from ..http.handler import HTTPHandler
+    from ..resources.auth import Authenticator
+    from ..resources.resource import Resource
+    from .hub import EventHub
 
-__all__ = ["Session"]
+__all__ = ["Receive", "Session"]
 
 log = logging.getLogger("tbone.realtime")
 
 Send = Callable[[str], Awaitable[Any]]
 Close = Callable[[int, str], Awaitable[Any]]
+Receive = Callable[[], Awaitable[str | bytes | None]]
 EVENTS = frozenset({"created", "updated", "deleted"})
 # Handshake headers that describe the WebSocket itself, not the requests made over it.
 _CONNECTION_HEADERS = frozenset(
@@ -44,45 +49,76 @@ _CONNECTION_HEADERS = frozenset(
 
 
 class Session:
-    """The server side of one client connection."""
+    """The server side of one client connection.
+
+    It is given what it uses: the hub it joins, the HTTP handler that answers its requests,
+    the resources it subscribes to, and the API's authenticator for the connection itself
+    (each subscription authenticates with its resource's own, as HTTP requests do).
+    """
 
     def __init__(
-        self, api: API, request: Request, send: Send, close: Close, limits: Limits
+        self,
+        request: Request,
+        send: Send,
+        close: Close,
+        *,
+        hub: EventHub,
+        handler: HTTPHandler,
+        resources: Mapping[str, Resource[Any]],
+        authenticator: Authenticator | None = None,
+        limits: Limits | None = None,
+        owner: Any = None,
     ) -> None:
-        self.api = api
         self.request = request
-        self.limits = limits
+        self.limits = limits = limits or Limits()
+        self.hub = hub
+        self.handler = handler
+        self.resources = resources
+        self.authenticator = authenticator
+        self.owner = owner
         self.user: Any = None
         self.closed = False
         self.subscriptions: dict[str, LiveSubscription] = {}
         self._send = send
         self._close = close
         self._token: str | None = _query_token(request)
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=limits.send_queue)
+        self._outbox: collections.deque[str] = collections.deque()
+        self._outbox_bytes = 0
+        self._wakeup = asyncio.Event()
         self._requests = asyncio.Semaphore(limits.max_concurrent_requests)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self._last_seen = 0.0
         # Replies to the client's own frames may fill half the send queue; past that the
-        # transport stops reading from it (TCP back-pressure) and the other half stays free
+        # session stops reading from it (TCP back-pressure) and the other half stays free
         # for events, so only events, which cannot wait, ever overflow it.
-        self._reply_room = max(1, limits.send_queue // 2)
+        self._reply_frames = max(1, limits.send_queue // 2)
+        self._reply_bytes = max(1, limits.send_queue_bytes // 2)
         self._drained = asyncio.Event()
 
     # -- driven by the transport ------------------------------------------------------------
 
+    async def run(self, receive: Receive) -> None:
+        """The whole connection: authenticate, handle every message, clean up."""
+        try:
+            if await self.start():
+                while (message := await receive()) is not None:
+                    await self.receive(message)
+        finally:
+            await self.finish()
+
     async def start(self) -> bool:
         """Authenticate the connection; on refusal send an error frame, close, return False."""
         try:
-            self.user = await self._authenticate(self._token)
-        except HTTPError as exc:
+            self.user = await self._authenticate(self.authenticator)
+        except NotAuthenticated as exc:
             await self._send_now(error_frame(None, *problem_for(exc)[:2]))
             await self.close(CloseCode.UNAUTHORIZED, "authentication failed")
             return False
         self._last_seen = asyncio.get_running_loop().time()
         self._spawn(self._write_loop(), "writer")
         self._spawn(self._watch_idle(), "idle watchdog")
-        self.api.hub.sessions.add(self)
+        self.hub.attach(self)
         return True
 
     async def receive(self, data: str | bytes) -> None:
@@ -95,7 +131,7 @@ class Session:
             await self.close(CloseCode.TOO_BIG, "frame too large")
             return
         try:
-            frame = parse_frame(data)
+            frame = parse_frame(data, self.handler.max_json_depth)
         except FrameError as exc:
             self.enqueue(error_frame(exc.frame_id, *problem_for(exc)[:2]))
         else:
@@ -110,17 +146,30 @@ class Session:
     # -- output -----------------------------------------------------------------------------
 
     def enqueue(self, text: str) -> None:
-        """Queue a frame for the client; a full queue means the client is not reading."""
+        """Queue a frame for the client; a full queue means the client is not reading.
+
+        The queue is bounded in frames and in bytes (``Limits.send_queue`` and
+        ``send_queue_bytes``); one frame larger than the byte bound is accepted into an
+        empty queue, so a big reply is never refused for its size alone.
+        """
         if self.closed:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        size = _size(text)
+        limits = self.limits
+        if self._outbox and (
+            len(self._outbox) >= limits.send_queue
+            or self._outbox_bytes + size > limits.send_queue_bytes
+        ):
             log.warning(
-                "closing a WebSocket: %d frames queued and the client is not reading",
-                self._queue.qsize(),
+                "closing a WebSocket: %d frames (%d bytes) queued and the client is not reading",
+                len(self._outbox),
+                self._outbox_bytes,
             )
             self._spawn(self.close(CloseCode.POLICY, "send queue overflow"), "overflow close")
+            return
+        self._outbox.append(text)
+        self._outbox_bytes += size
+        self._wakeup.set()
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection from the server side."""
@@ -133,8 +182,11 @@ class Session:
         except Exception:  # the socket may already be gone; closing is best effort
             log.debug("closing a WebSocket failed", exc_info=True)
 
+    def _replies_wait(self) -> bool:
+        return len(self._outbox) >= self._reply_frames or self._outbox_bytes >= self._reply_bytes
+
     async def _room_for_replies(self) -> None:
-        while not self.closed and self._queue.qsize() >= self._reply_room:
+        while not self.closed and self._replies_wait():
             self._drained.clear()
             await self._drained.wait()
 
@@ -164,14 +216,15 @@ class Session:
             token = frame.get("token")
             if not isinstance(token, str) or not token:
                 raise FrameError("an auth frame needs a 'token' string", frame["id"])
-            self.user = await self._authenticate(token)
+            self.user = await self._authenticate(self.authenticator, token)
             self._token = token
+            await self._reauthenticate()
             self.enqueue(encode({"type": "authenticated", "id": frame["id"]}))
 
     async def _request(self, frame: dict[str, Any]) -> None:
         try:
             request = self._http_request(frame)
-            response = await self.api.http.handle(request, via="websocket")
+            response = await self.handler.handle(request, via="websocket")
             body: Any = None
             if response.body:
                 text = response.body.decode()
@@ -185,7 +238,7 @@ class Session:
                 "headers": dict(response.headers),
                 "body": body,
             }
-            self.enqueue(encode_json(out).decode())
+            self.enqueue(encode(out))
         except Exception as exc:
             self.enqueue(error_frame(frame.get("id"), *self._problem(exc)))
         finally:
@@ -209,33 +262,38 @@ class Session:
         merged.update({k.lower(): v for k, v in headers.items()})
         body = b""
         if "body" in frame:
-            body = encode_json(frame["body"])
+            body = encode(frame["body"]).encode()
             merged.setdefault("content-type", "application/json")
         path, _, query = path.partition("?")
-        return Request(method.upper(), path, query, Headers(merged), body)
+        return Request(method.upper(), _ascii(path), _ascii(query), Headers(merged), body)
 
     async def _subscribe(self, frame: dict[str, Any]) -> LiveSubscription:
         if len(self.subscriptions) >= self.limits.max_subscriptions:
-            raise FrameError(
-                f"at most {self.limits.max_subscriptions} subscriptions per connection",
-                frame["id"],
-                429,
+            raise LimitExceeded(
+                f"at most {self.limits.max_subscriptions} subscriptions per connection"
             )
         name = frame.get("resource")
-        resource = self.api.resources.get(name) if isinstance(name, str) else None
+        resource = self.resources.get(name) if isinstance(name, str) else None
         if resource is None:
-            known = ", ".join(sorted(self.api.resources)) or "none"
-            raise HTTPError(404, f"there is no resource named {name!r} (resources: {known})")
+            known = ", ".join(sorted(self.resources)) or "none"
+            raise NotFound(f"there is no resource named {name!r} (resources: {known})")
         events = frame.get("events", sorted(EVENTS))
-        if not isinstance(events, list) or not events or not set(events) <= EVENTS:
+        if (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(e, str) and e in EVENTS for e in events)
+        ):
             raise FrameError(
                 "'events' must be a non-empty list of created, updated, deleted", frame["id"]
             )
-        ctx = self._context()
+        ctx = await self._context(resource)
         pk = frame.get("pk")
         await resource.authorize(ctx, "list" if pk is None else "detail")
         where = parse_filter(
-            resource.model, frame.get("filter") or {}, allowed=resource.filter_fields
+            resource.model,
+            frame.get("filter") or {},
+            allowed=resource.filter_fields,
+            limits=resource.active_query_limits(),
         )
         if pk is not None:
             pk = resource.collection._wire_pk(pk)
@@ -250,33 +308,50 @@ class Session:
             pk,
         )
         self.subscriptions[sub.id] = sub
-        self.api.hub.add(sub)
+        self.hub.add(sub)
         return sub
 
     def _unsubscribe(self, frame: dict[str, Any]) -> None:
         sub = self.subscriptions.pop(str(frame.get("subscription")), None)
         if sub is None:
-            raise HTTPError(
-                404, f"there is no subscription {frame.get('subscription')!r} on this connection"
+            raise NotFound(
+                f"there is no subscription {frame.get('subscription')!r} on this connection"
             )
-        self.api.hub.remove(sub)
+        self.hub.remove(sub)
+
+    async def _reauthenticate(self) -> None:
+        """After an ``auth`` frame, every subscription sees events as the new identity."""
+        for sub in list(self.subscriptions.values()):
+            try:
+                sub.ctx = await self._context(sub.resource)
+                await sub.resource.authorize(sub.ctx, "list" if sub.pk is None else "detail")
+            except Exception as exc:
+                self.subscriptions.pop(sub.id, None)
+                self.hub.remove(sub)
+                self.enqueue(error_frame(None, *self._problem(exc)))
+                continue
+            sub.scope = sub.resource.scope_node(sub.ctx)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _context(self) -> Context:
-        from ..resources.context import Context
+    def _handshake(self, token: str | None = None) -> Request:
+        """The opening request, carrying ``token`` or that of the latest ``auth`` frame."""
+        request = self.request
+        token = token or self._token
+        if token is None:
+            return request
+        headers = {**dict(request.headers.items()), "authorization": f"Bearer {token}"}
+        return Request(request.method, request.path, request.query_string, headers, b"")
 
-        return Context(api=self.api, request=self.request, user=self.user, via="websocket")
+    async def _context(self, resource: Resource[Any]) -> Context:
+        return await resource.context(self._handshake(), "websocket")
 
-    async def _authenticate(self, token: str | None) -> Any:
-        authenticator = self.api.authenticator
+    async def _authenticate(
+        self, authenticator: Authenticator | None, token: str | None = None
+    ) -> Any:
         if authenticator is None:
             return None
-        request = self.request
-        if token is not None:
-            headers = {**dict(request.headers.items()), "authorization": f"Bearer {token}"}
-            request = Request(request.method, request.path, request.query_string, headers, b"")
-        return await authenticator.authenticate(request)
+        return await authenticator.authenticate(self._handshake(token))
 
     def _problem(self, exc: BaseException) -> tuple[int, dict[str, Any]]:
         status, body, _ = problem_for(exc)
@@ -291,11 +366,16 @@ class Session:
             log.debug("sending on a WebSocket failed", exc_info=True)
 
     async def _write_loop(self) -> None:
+        outbox = self._outbox
         while True:
-            text = await self._queue.get()
-            if text is None:
-                return
-            if self._queue.qsize() < self._reply_room:
+            while not outbox:
+                if self.closed:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            text = outbox.popleft()
+            self._outbox_bytes -= _size(text)
+            if not self._replies_wait():
                 self._drained.set()
             try:
                 await self._send(text)
@@ -322,14 +402,22 @@ class Session:
 
     def _forget(self) -> None:
         for sub in self.subscriptions.values():
-            self.api.hub.remove(sub)
+            self.hub.remove(sub)
         self.subscriptions.clear()
-        self.api.hub.sessions.discard(self)
-        self._drained.set()  # a reader waiting for room must see the socket is gone
+        self.hub.detach(self)
+        self._outbox.clear()
+        self._outbox_bytes = 0
+        self._wakeup.set()  # the writer must see the socket is gone
+        self._drained.set()  # a reader waiting for room must see it too
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current and not task.done():
                 task.cancel()
+
+
+def _size(text: str) -> int:
+    """The UTF-8 size of a frame (``isascii`` is a flag check: JSON frames are mostly ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _too_big(data: str | bytes, limit: int) -> bool:
@@ -340,6 +428,15 @@ def _too_big(data: str | bytes, limit: int) -> bool:
     if isinstance(data, bytes) or size * 4 <= limit:  # UTF-8 takes at most 4 bytes a character
         return False
     return len(data.encode("utf-8", "surrogatepass")) > limit
+
+
+def _ascii(raw: str) -> str:
+    """A request frame's path or query as a URL carries it: non-ASCII percent-encoded, and a
+    lone surrogate (not text) encoded so that the router refuses it as it refuses bad UTF-8."""
+    if raw.isascii():
+        return raw
+    data = raw.encode("utf-8", "surrogatepass")
+    return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in data)
 
 
 def _query_token(request: Request) -> str | None:

@@ -1,7 +1,7 @@
 """Authentication and permissions: the protocols, and ready-made implementations.
 
 An **authenticator** turns a request into a user (or ``None`` for anonymous) and raises
-``HTTPError(401)`` for credentials that are present but wrong. A **permission** answers whether
+``NotAuthenticated`` for credentials that are present but wrong. A **permission** answers whether
 a context may perform an action (``list detail create replace update delete``), optionally on
 one object. Both are plain objects passed to ``API(...)`` or set on a ``Resource``.
 """
@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..http.problem import HTTPError
+from ..errors import NotAuthenticated
 
 if TYPE_CHECKING:
     from ..data import Model
@@ -94,9 +94,9 @@ class BearerToken:
                 found = user
         return found
 
-    def _challenge(self, detail: str) -> HTTPError:
+    def _challenge(self, detail: str) -> NotAuthenticated:
         header = f'Bearer realm="{self.realm}", error="invalid_token"'
-        return HTTPError(401, detail, headers=[("WWW-Authenticate", header)], slug="unauthorized")
+        return NotAuthenticated(detail, challenge=header)
 
 
 class AllowAll:

@@ -24,7 +24,9 @@ class Context:
     ``scope`` still applies, so write ``scope`` to allow what trusted code needs.
     """
 
-    api: API
+    #: the API serving the call (None for a resource used on its own), for hooks that call
+    #: other resources: ``await ctx.api.resource("authors").detail(...)``
+    api: API | None = None
     request: Request | None = None
     user: Any = None
     via: Via = "python"

@@ -17,32 +17,67 @@ all three run the same methods, so hooks, ``scope`` and permissions apply everyw
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
 from ..data import Model, fields_of, pk_of, version_of
-from ..errors import Conflict, ErrorDetail, NotFound, QueryError, ValidationError
-from ..http.problem import HTTPError
+from ..errors import (
+    ActionNotAllowed,
+    Conflict,
+    ErrorDetail,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    QueryError,
+    TooLarge,
+    ValidationError,
+)
 from ..storage import Node, Q
 from ..storage.lookup import LOOKUPS
 from ..storage.matcher import matches
+from ..storage.params import QueryLimits
 from ..storage.query import compile_where, parse_order
 from .auth import Authenticator, Permission
-from .context import Context
+from .context import Context, Via
+from .rules import rules_for
 
 if TYPE_CHECKING:
-    from ..api import API
+    from ..http.message import Request
     from ..storage.collection import Collection as StoreCollection
     from ..storage.store import Store
 
-__all__ = ["ACTIONS", "ListQuery", "ListResult", "Resource"]
+__all__ = ["ACTIONS", "Defaults", "EventSink", "ListQuery", "ListResult", "Resource"]
 
 M = TypeVar("M", bound=Model)
 
 ACTIONS = ("list", "detail", "create", "replace", "update", "delete")
-_MERGE_ATTEMPTS = 8
+Event = Literal["created", "updated", "deleted"]
+#: a check of the current object before a conditional write (HTTP ``If-Match``)
+Precondition = Callable[[M], bool]
+
+
+class EventSink(Protocol):
+    """Where a resource announces committed writes (the API's ``publish``)."""
+
+    def __call__(self, resource: Resource[Any], event: Event, obj: Model) -> Awaitable[None]: ...
+
+
+@attrs.frozen(kw_only=True)
+class Defaults:
+    """What a resource uses when it does not set its own: the API's configuration."""
+
+    authenticator: Authenticator | None = None
+    permissions: Sequence[Permission] = ()
+    query_limits: QueryLimits = attrs.field(factory=QueryLimits)
+    #: the API, for ``ctx.api`` (hooks that call other resources); parts never reach into it
+    owner: Any = None
+
+
+async def _no_events(resource: Resource[Any], event: Event, obj: Model) -> None:
+    """The sink of a resource used without an API: writes are announced to nobody."""
 
 
 @attrs.frozen(kw_only=True)
@@ -86,9 +121,10 @@ class Resource(Generic[M]):
     max_bulk_size: ClassVar[int] = 100
     #: the actions this resource serves; leave some out to make it e.g. read-only
     actions: ClassVar[Collection[str]] = ACTIONS
-    #: overrides the API's authenticator / permissions when set
+    #: overrides the API's authenticator / permissions / query limits when set
     authenticator: ClassVar[Authenticator | None] = None
     permissions: ClassVar[Sequence[Permission] | None] = None
+    query_limits: ClassVar[QueryLimits | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -96,23 +132,17 @@ class Resource(Generic[M]):
         if model is not None and "name" not in cls.__dict__:
             cls.name = model.__name__.lower() + "s"
 
-    def __init__(self, api: API, store: Store) -> None:
-        self.api = api
+    def __init__(
+        self, store: Store, *, events: EventSink = _no_events, defaults: Defaults = Defaults()
+    ) -> None:
         self.store = store
         self.collection = cast("StoreCollection[M]", store.collection(self.model, self.name))
         self.pk = pk_of(self.model)
+        self.events = events
+        self.defaults = defaults
         pk_field = fields_of(self.model)[self.pk]
         self._pk_is_text = pk_field.converter.exact == (str,) and pk_field.converter.guard is None
-        fields = fields_of(self.model)
-        from ..data.model import computed_of
-
-        # Computed fields are output only: a client sending back what it read must not fail.
-        self._read_only = frozenset(n for n, f in fields.items() if f.options.read_only) | set(
-            computed_of(self.model)
-        )
-        self._private = frozenset(n for n, f in fields.items() if f.options.private)
-        self._carried = self._read_only | self._private
-        self._forbid_extra = self.model.__tbone_extra__ == "forbid"
+        self.rules = rules_for(self.model)
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -133,9 +163,15 @@ class Resource(Generic[M]):
                     f"{where}.filter_fields[{path!r}] has unknown lookups {sorted(bad)}"
                 )
             compile_where(cls.model, Q(**{f"{path.replace('.', '__')}__exists": True}))
+            _refuse_hidden(cls, "filter_fields", path)
         parse_order(cls.model, [*cls.order_fields, *cls.default_order])
+        for key in cls.order_fields:
+            _refuse_hidden(cls, "order_fields", key)
+        for key in cls.default_order:
+            _refuse_hidden(cls, "default_order", key.lstrip("-"))
         for name in cls.search_fields:
             compile_where(cls.model, Q(**{f"{name.replace('.', '__')}__icontains": "x"}))
+            _refuse_hidden(cls, "search_fields", name)
         if not 0 < cls.page_size <= cls.max_page_size:
             raise TypeError(f"{where}: page_size must be between 1 and max_page_size")
 
@@ -152,7 +188,7 @@ class Resource(Generic[M]):
         return obj.to_data(fields=fields)
 
     async def before_list(self, ctx: Context, query: ListQuery) -> None:
-        """Called before listing; raise ``HTTPError`` to refuse."""
+        """Called before listing; raise ``PermissionDenied`` (or any TBone error) to refuse."""
 
     async def after_list(self, ctx: Context, result: ListResult[M]) -> None:
         """Called with the page about to be returned."""
@@ -244,8 +280,8 @@ class Resource(Generic[M]):
         ctx = self._context(ctx)
         await self.authorize(ctx, "create")
         if len(items) > self.max_bulk_size:
-            raise HTTPError(
-                413, f"at most {self.max_bulk_size} objects per request", slug="too-many-objects"
+            raise TooLarge(
+                f"at most {self.max_bulk_size} objects per request", slug="too-many-objects"
             )
         objs: builtins.list[M] = []
         errors: builtins.list[ErrorDetail] = []
@@ -268,9 +304,14 @@ class Resource(Generic[M]):
         ctx: Context | None = None,
         *,
         expect_version: int | None = None,
+        if_match: Precondition[M] | None = None,
     ) -> M:
-        """Replace every client-writable field; read-only and private ones are kept."""
-        return await self._change("replace", pk, data, ctx, expect_version)
+        """Replace every client-writable field; read-only and private ones are kept.
+
+        ``expect_version`` names the version the caller read (stale: ``Conflict``);
+        ``if_match`` is checked on the current object (false: ``PreconditionFailed``).
+        """
+        return await self._change("replace", pk, data, ctx, expect_version, if_match)
 
     async def update(
         self,
@@ -279,31 +320,42 @@ class Resource(Generic[M]):
         ctx: Context | None = None,
         *,
         expect_version: int | None = None,
+        if_match: Precondition[M] | None = None,
     ) -> M:
-        """Change only the given fields (PATCH)."""
-        return await self._change("update", pk, data, ctx, expect_version)
+        """Change only the given fields (PATCH); the options are :meth:`replace`'s."""
+        return await self._change("update", pk, data, ctx, expect_version, if_match)
 
     async def delete(
-        self, pk: Any, ctx: Context | None = None, *, expect_version: int | None = None
+        self,
+        pk: Any,
+        ctx: Context | None = None,
+        *,
+        expect_version: int | None = None,
+        if_match: Precondition[M] | None = None,
     ) -> None:
-        """Delete one object and announce it."""
+        """Delete one object and announce it; the options are :meth:`replace`'s."""
         ctx = self._context(ctx)
         await self.authorize(ctx, "delete")
-        current = await self.get_visible(pk, ctx)
+        current = await self._current(pk, ctx, if_match)
         await self.authorize(ctx, "delete", current)
         await self.before_delete(ctx, current)
-        await self.collection.delete(pk, expect_version=expect_version)
+        expected = version_of(current) if if_match is not None else expect_version
+        try:
+            await self.collection.delete(pk, expect_version=expected)
+        except (Conflict, NotFound) as exc:  # someone else changed or deleted it meanwhile
+            if if_match is None:
+                raise
+            raise _precondition_failed() from exc
         await self.after_delete(ctx, current)
-        await self.api.publish(self, "deleted", current)
+        await self.events(self, "deleted", current)
 
     # -- building blocks ------------------------------------------------------------------------
 
     async def authorize(self, ctx: Context, action: str, obj: M | None = None) -> None:
-        """Raise ``HTTPError`` 405/401/403 unless ``ctx`` may perform ``action``."""
+        """Raise ``ActionNotAllowed``, ``NotAuthenticated`` or ``PermissionDenied`` unless
+        ``ctx`` may perform ``action``."""
         if action not in self.actions:
-            raise HTTPError(
-                405, f"{self.name} does not support {action}", slug="method-not-allowed"
-            )
+            raise ActionNotAllowed(f"{self.name} does not support {action}")
         if ctx.trusted:
             return
         for permission in self.active_permissions():
@@ -311,10 +363,26 @@ class Resource(Generic[M]):
                 raise self._denied(ctx, action)
 
     def active_permissions(self) -> Sequence[Permission]:
-        return self.permissions if self.permissions is not None else self.api.permissions
+        return self.permissions if self.permissions is not None else self.defaults.permissions
 
     def active_authenticator(self) -> Authenticator | None:
-        return self.authenticator if self.authenticator is not None else self.api.authenticator
+        if self.authenticator is not None:
+            return self.authenticator
+        return self.defaults.authenticator
+
+    def active_query_limits(self) -> QueryLimits:
+        if self.query_limits is not None:
+            return self.query_limits
+        return self.defaults.query_limits
+
+    async def context(self, request: Request | None, via: Via) -> Context:
+        """The context of a call made by ``request``, authenticated by this resource's
+        authenticator (the API's unless the resource sets its own)."""
+        authenticator = self.active_authenticator()
+        user = None
+        if authenticator is not None and request is not None:
+            user = await authenticator.authenticate(request)
+        return Context(api=self.defaults.owner, request=request, user=user, via=via)
 
     def scope_node(self, ctx: Context) -> Node | None:
         """The compiled ``scope(ctx)`` filter."""
@@ -336,17 +404,11 @@ class Resource(Generic[M]):
         return obj
 
     def clean_input(self, data: Any) -> dict[str, Any]:
-        """Client data minus read-only fields; private fields are unknown to clients."""
+        """Client data minus read-only fields, at every depth; private fields are unknown to
+        clients (an error where the model forbids unknown fields, dropped otherwise)."""
         if not isinstance(data, Mapping):
             raise ValidationError.single([], "expected a JSON object", "model_type")
-        private = [k for k in data if k in self._private]
-        if private and self._forbid_extra:
-            raise ValidationError(
-                [{"loc": [k], "msg": "unknown field", "type": "extra_forbidden"} for k in private]
-            )
-        return {
-            k: v for k, v in data.items() if k not in self._read_only and k not in self._private
-        }
+        return self.rules.clean(data)
 
     def pk_from_text(self, text: str) -> Any:
         """Type a primary key taken from a URL; ``NotFound`` when it cannot be one."""
@@ -363,24 +425,40 @@ class Resource(Generic[M]):
     # -- internals ------------------------------------------------------------------------------
 
     def _context(self, ctx: Context | None) -> Context:
-        return ctx if ctx is not None else Context(api=self.api, trusted=True)
+        return ctx if ctx is not None else Context(api=self.defaults.owner, trusted=True)
 
-    def _denied(self, ctx: Context, action: str) -> HTTPError:
+    def _denied(self, ctx: Context, action: str) -> NotAuthenticated | PermissionDenied:
         if ctx.user is None and self.active_authenticator() is not None:
-            return HTTPError(401, "authentication required", slug="unauthorized")
-        return HTTPError(403, f"you may not {action} {self.name}", slug="forbidden")
+            return NotAuthenticated()
+        return PermissionDenied(f"you may not {action} {self.name}")
 
-    def _check_pk(self, changes: Mapping[str, Any], current: M) -> None:
-        if self.pk in changes and changes[self.pk] != current.to_data(fields={self.pk})[self.pk]:
-            raise ValidationError.single([self.pk], "the primary key cannot change", "pk")
+    def _check_pk(self, data: Any, current: M) -> None:
+        """A body naming another primary key than the URL is refused, not silently ignored."""
+        if not isinstance(data, Mapping) or self.pk not in data:
+            return
+        if data[self.pk] != current.to_data(fields={self.pk})[self.pk]:
+            raise ValidationError.single(
+                [self.pk], "the primary key cannot change; it must match the URL", "pk"
+            )
 
     def _check_scope(self, obj: M, ctx: Context) -> None:
         if not self.in_scope(obj, ctx):
-            raise HTTPError(
-                403,
-                f"the object would be outside what you may access in {self.name}",
-                slug="forbidden",
+            raise PermissionDenied(
+                f"the object would be outside what you may access in {self.name}"
             )
+
+    async def _current(self, pk: Any, ctx: Context, if_match: Precondition[M] | None) -> M:
+        """The visible object a write starts from; ``PreconditionFailed`` when ``if_match``
+        says it is not the one the client read (a missing object never matches)."""
+        try:
+            current = await self.get_visible(pk, ctx)
+        except NotFound:
+            if if_match is None:
+                raise
+            raise _precondition_failed() from None
+        if if_match is not None and not if_match(current):
+            raise _precondition_failed()
+        return current
 
     async def _new(self, data: Mapping[str, Any], ctx: Context) -> M:
         clean = self.clean_input(data)
@@ -397,14 +475,15 @@ class Resource(Generic[M]):
         data: Mapping[str, Any],
         ctx: Context | None,
         expect_version: int | None,
+        if_match: Precondition[M] | None,
     ) -> M:
         """PUT and PATCH: the same checks and hooks; PATCH keeps the fields it is not given."""
         ctx = self._context(ctx)
         await self.authorize(ctx, action)
-        current = await self.get_visible(pk, ctx)
+        current = await self._current(pk, ctx, if_match)
         await self.authorize(ctx, action, current)
+        self._check_pk(data, current)
         changes = self.clean_input(data)
-        self._check_pk(changes, current)
         before, after = (
             (self.before_replace, self.after_replace)
             if action == "replace"
@@ -412,39 +491,59 @@ class Resource(Generic[M]):
         )
         await before(ctx, current, changes)
         partial = action == "update"
-        obj = await self._store_merged(ctx, current, changes, expect_version, partial=partial)
+        if if_match is not None:
+            expect_version = version_of(current)
+
+        def merge(stored: M) -> M:
+            if stored is not current and not self.in_scope(stored, ctx):
+                raise NotFound(f"no {self.name} object has {self.pk} {pk!r}")
+            obj = self._merged(stored, changes, partial=partial)
+            self._check_scope(obj, ctx)
+            return obj
+
+        try:
+            obj = await self.collection.merge(
+                pk, merge, expect_version=expect_version, current=current
+            )
+        except Conflict as exc:
+            if if_match is None:
+                raise
+            raise _precondition_failed() from exc
         await after(ctx, obj)
-        await self.api.publish(self, "updated", obj)
+        await self.events(self, "updated", obj)
         return obj
 
     async def _created(self, ctx: Context, obj: M) -> None:
         await self.after_create(ctx, obj)
-        await self.api.publish(self, "created", obj)
+        await self.events(self, "created", obj)
 
-    async def _store_merged(
-        self,
-        ctx: Context,
-        current: M,
-        changes: dict[str, Any],
-        expect_version: int | None,
-        *,
-        partial: bool,
-    ) -> M:
-        """Apply ``changes`` to ``current`` (all other fields kept when ``partial``, only
-        read-only and private ones otherwise), validate, and write it only if ``current`` is
-        still the stored version; a lost race is retried unless the caller named a version."""
-        for _ in range(_MERGE_ATTEMPTS):
-            stored = current.to_data(full=True)
-            kept = self._carried | {self.pk}  # the URL names the object: the body need not
-            base = stored if partial else {k: stored[k] for k in kept if k in stored}
-            obj: M = self.model.from_data(base | changes)  # type: ignore[assignment]  # model is M
-            self._check_scope(obj, ctx)
-            try:
-                return await self.collection.replace(
-                    obj, expect_version=expect_version or version_of(current)
-                )
-            except Conflict:
-                if expect_version is not None:
-                    raise
-            current = await self.get_visible(getattr(current, self.pk), ctx)
-        raise Conflict(f"{self.name} {getattr(current, self.pk)!r} kept changing; try again")
+    def _merged(self, current: M, changes: dict[str, Any], *, partial: bool) -> M:
+        """``changes`` applied to ``current``: all other fields kept when ``partial``, only
+        read-only and private ones otherwise (at every depth), validated as a whole."""
+        stored = current.to_data(full=True)
+        rules = self.rules
+        kept = rules.carried | {self.pk}  # the URL names the object: the body need not
+        base = stored if partial else {k: stored[k] for k in kept if k in stored}
+        merged = rules.carry(stored, base | changes)
+        return self.model.from_data(merged)  # type: ignore[return-value]  # model is M
+
+
+def _precondition_failed() -> PreconditionFailed:
+    return PreconditionFailed("If-Match names no current version of this object; read it again")
+
+
+def _refuse_hidden(resource: type[Resource[Any]], option: str, path: str) -> None:
+    """Private and write-only fields cannot be filtered, ordered or searched on: each would
+    answer questions about values no client may read."""
+    model: Any = resource.model
+    for name in path.split("."):
+        info = fields_of(model).get(name) if isinstance(model, type) else None
+        if info is None:
+            return  # past the declared models (untyped data): nothing hidden there
+        if info.options.private or info.options.write_only:
+            raise TypeError(
+                f"{resource.__name__}.{option} names {path!r}, but {name!r} is "
+                f"{'private' if info.options.private else 'write-only'}: clients could learn its "
+                "values from which objects match. Remove it from the option."
+            )
+        model = info.converter.model or (info.converter.item and info.converter.item.model)

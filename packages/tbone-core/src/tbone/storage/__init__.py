@@ -10,7 +10,7 @@ from .cursor import decode_cursor, encode_cursor, value_at
 from .lookup import LOOKUPS
 from .matcher import matches, sort_records
 from .memory import MemoryStore
-from .params import Allowed, parse_filter, parse_params
+from .params import Allowed, QueryLimits, parse_filter, parse_params
 from .path import Kind, Target
 from .query import (
     And,
@@ -47,6 +47,7 @@ __all__ = [
     "Page",
     "Q",
     "Query",
+    "QueryLimits",
     "Record",
     "Search",
     "Store",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
-from tbone.data import Model, set_version
+from tbone.data import Model, set_version, version_of
 from tbone.errors import Conflict, NotFound, QueryError, StoreUnavailable, ValidationError
 
 from .cursor import after, decode_cursor, encode_cursor
@@ -86,16 +86,39 @@ class Collection(Generic[M]):
         """
         if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
             raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
+
+        def apply(current: M) -> M:
+            return self.model.from_data({**current.to_data(full=True), **changes})
+
+        return await self.merge(pk, apply, expect_version=expect_version)
+
+    async def merge(
+        self,
+        pk: Any,
+        apply: Callable[[M], M],
+        *,
+        expect_version: int | None = None,
+        current: M | None = None,
+    ) -> M:
+        """Store ``apply(current)`` only if the document is still ``current``: the one
+        read-modify-write of TBone (``update`` and resources' PUT and PATCH use it).
+
+        A writer that got in between makes it read again and re-apply, a few times, unless
+        ``expect_version`` names the version the caller wants to change (then ``Conflict``).
+        ``current`` saves the first read when the caller already has the document.
+        """
         for _ in range(_UPDATE_ATTEMPTS):
-            record = await self._record(pk)
-            if expect_version is not None and record.version != expect_version:
-                raise _stale(self.spec, pk, expect_version, record.version)
-            obj = self.model.from_data({**record.doc, **changes})
+            if current is None:
+                current = await self._current(pk)
+            version = version_of(current)
+            if expect_version is not None and version != expect_version:
+                raise _stale(self.spec, pk, expect_version, version or 0)
             try:
-                return await self._write(obj, record.version)
+                return await self._write(apply(current), version)
             except Conflict:
                 if expect_version is not None:
                     raise
+            current = None
         raise Conflict(f"{self.spec.name} {pk!r} kept changing; gave up after retries")
 
     async def replace(self, obj: M, *, expect_version: int | None = None) -> M:
@@ -231,6 +254,9 @@ class Collection(Generic[M]):
         if self.store.closed:
             raise StoreUnavailable(f"the store holding '{self.spec.name}' is closed")
         await self.store.ensure_prepared(self.spec)
+
+    async def _current(self, pk: Any) -> M:
+        return self._load(await self._record(pk))
 
     async def _record(self, pk: Any) -> Record:
         await self._ready()

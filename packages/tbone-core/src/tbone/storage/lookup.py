@@ -14,7 +14,7 @@ from tbone.errors import QueryError
 
 from .path import Target
 
-__all__ = ["LOOKUPS", "load_value"]
+__all__ = ["LOOKUPS", "Values", "load_value"]
 
 LOOKUPS: Final[tuple[str, ...]] = (
     "exact",
@@ -33,6 +33,16 @@ LOOKUPS: Final[tuple[str, ...]] = (
 """Every lookup, in documentation order; ``exact`` is the default when none is given."""
 
 _ORDERED = frozenset({"lt", "lte", "gt", "gte"})
+
+
+class Values(tuple[Any, ...]):
+    """The typed values of an ``in`` / ``nin`` lookup: a tuple that also remembers a set
+    built from them (by the matcher, once), so that testing a document costs one lookup
+    rather than one comparison per value."""
+
+    lookup_cache: Any = None
+
+
 _TEXT = frozenset({"icontains", "startswith"})
 
 
@@ -73,7 +83,7 @@ def _load_str(value: Any, loc: Sequence[str | int]) -> str:
 def _load_many(target: Target, value: Any, loc: Sequence[str | int]) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple | set | frozenset):
         raise QueryError.single(loc, "expected a list of values", "list_type")
-    return tuple(target.load(v, [*loc, i]) for i, v in enumerate(value))
+    return Values(target.load(v, [*loc, i]) for i, v in enumerate(value))
 
 
 def _load_contains(target: Target, value: Any, loc: Sequence[str | int]) -> Any:

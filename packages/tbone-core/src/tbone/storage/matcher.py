@@ -18,6 +18,7 @@ from typing import Any
 from tbone.data import Model
 
 from .cursor import value_at
+from .lookup import Values
 from .path import Target
 from .query import And, Filter, Node, Not, Or, Order, Search
 from .store import Document, Record
@@ -133,6 +134,44 @@ def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return compare
 
 
+def _hash_key(v: Any) -> tuple[int, Any] | None:
+    """A key under which ``same`` values collide, for hashable scalars; None otherwise."""
+    v = _plain(v)
+    rank = _rank(v)
+    if rank >= 5:
+        return None
+    try:
+        hash(v)
+    except TypeError:
+        return None
+    return (rank, v)
+
+
+def _member_index(values: Sequence[Any]) -> tuple[frozenset[Any], tuple[Any, ...]]:
+    keys, others = set(), []
+    for x in values:
+        key = _hash_key(x)
+        if key is None:
+            others.append(x)
+        else:
+            keys.add(key)
+    return frozenset(keys), tuple(others)
+
+
+def _member(doc_value: Any, values: Sequence[Any]) -> bool:
+    if isinstance(values, Values):
+        index = values.lookup_cache
+        if index is None:
+            index = values.lookup_cache = _member_index(values)
+    else:
+        index = _member_index(values)
+    keys, others = index
+    key = _hash_key(doc_value)
+    if key is not None and key in keys:
+        return True
+    return any(same(doc_value, x) for x in others)
+
+
 def _contains(doc_value: Any, value: Any) -> bool:
     if isinstance(doc_value, str):
         return isinstance(value, str) and value in doc_value
@@ -155,8 +194,8 @@ _LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
     "lte": _ordered(lambda a, b: a <= b),
     "gt": _ordered(lambda a, b: a > b),
     "gte": _ordered(lambda a, b: a >= b),
-    "in": lambda a, b: any(same(a, x) for x in b),
-    "nin": lambda a, b: not any(same(a, x) for x in b),
+    "in": lambda a, b: _member(a, b),
+    "nin": lambda a, b: not _member(a, b),
     "contains": _contains,
     "icontains": _text(lambda a, b: b.lower() in a.lower()),
     "startswith": _text(str.startswith),

@@ -324,9 +324,12 @@ async def field_visibility(h: Harness) -> None:
         assert "secret" not in body, body
         assert "cost" not in body, body
     assert "s3cret" not in (await h.request("GET", "/api/books")).text
-    # the generated id is read-only too: sending one changes nothing
-    same = await h.request("PATCH", url, json={"id": "other", "year": 1979})
+    # the generated id is read-only: sending it back is fine, sending another one is refused
+    same = await h.request("PATCH", url, json={"id": created["id"], "year": 1979})
     assert assert_json(same, 200)["id"] == created["id"]
+    other = await h.request("PATCH", url, json={"id": "other", "year": 1980})
+    assert_problem(other, 422, loc=["id"])
+    assert assert_json(await h.request("GET", url), 200)["year"] == 1979
     assert_problem(await h.request("GET", "/api/books/other"), 404)
     private = await h.request("POST", "/api/books", json={**data, "cost": 9.5})
     assert_problem(private, 422, loc=["cost"])  # private fields do not exist for clients
