@@ -66,9 +66,10 @@ def _accepts(port: int) -> bool:
 class MongoServer:
     """A MongoDB server on ``127.0.0.1`` (``mongod`` or SecantusDB), or an external one.
 
-    ``url`` has no database; :meth:`database_url` adds a fresh one. ``stop()`` kills the
-    process (SIGKILL: nothing is flushed on purpose), ``start()`` starts it again on the same
+    ``url`` has no database; :meth:`database_url` adds a fresh one. ``stop()`` stops the
+    process, ``start()`` starts it again on the same
     port and data directory, so clients must reconnect and committed data must survive.
+    (``stop(kill=True)`` sends SIGKILL.)
     """
 
     def __init__(self, kind: Kind, program: str | None = None, *, url: str | None = None) -> None:
@@ -182,11 +183,18 @@ class MongoServer:
             return ""
         return self._log.read_text(errors="replace")[-2000:]
 
-    def stop(self) -> None:
-        """Kill the server process (it keeps its port and data for :meth:`start`)."""
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop the server process (SIGTERM, or SIGKILL with ``kill``); it keeps its port and
+        data for :meth:`start`. SecantusDB loses recent writes to SIGKILL unless it syncs every
+        commit, as mongod without journaling would: the tests stop it cleanly."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
             proc.wait(timeout=10)
 
     def restart(self) -> None:
