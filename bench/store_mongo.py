@@ -1,0 +1,191 @@
+"""MongoDB store operations through tbone vs raw PyMongo (async) doing the same work.
+
+Three ways, side by side in one event loop, on one server (``TBONE_TEST_MONGO_URL``, else a
+``mongod`` on PATH, else SecantusDB, as the tests find it), each in its own database:
+
+- ``raw``: hand-written ``AsyncMongoClient`` calls on the same documents (dicts in, dicts out,
+  ``_id`` as the key, a version field): the baseline.
+- ``store``: ``MongoStore`` methods on the same dicts (what the resource layer calls).
+- ``collection``: ``store.collection(Book)`` with models, so ODM validation and conversion are in.
+
+Operations: insert one document; get one by primary key; find the ~10 documents with a given
+value of an indexed field, ordered by primary key; update one field (read, then a replace whose
+filter holds the version read: the optimistic write every TBone update is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient
+
+from bench.timing import ops_per_second
+from tbone import Model, field
+from tbone.storage import CollectionSpec, Query, compile_where, parse_order
+from tbone_mongo import MongoStore
+from tbone_mongo.testing import MongoServer
+
+BATCH = 50  # operations per timed call, so the event loop hop is amortised alike for all
+ROWS = 2_000
+YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
+
+
+class Book(Model):
+    id: str = field(primary_key=True)
+    title: str = field(min_length=1)
+    author: str
+    year: int = field(index=True)
+    tags: list[str] = field(factory=list)
+    rating: float = 0.0
+    in_print: bool = True
+
+
+def _doc(i: int) -> dict[str, Any]:
+    """Document ``i``; those inserted while timing (``i >= ROWS``) stay out of every find."""
+    return {
+        "id": f"book-{i:08d}",
+        "title": f"Title {i}",
+        "author": f"Author {i % 97}",
+        "year": 1800 + i % YEARS if i < ROWS else 1700,
+        "tags": ["fiction", f"t{i % 7}"],
+        "rating": (i % 50) / 10,
+        "in_print": i % 2 == 0,
+    }
+
+
+def _stored(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    out = {"_id": doc["id"], **{k: v for k, v in doc.items() if k != "id"}}
+    out["_v"] = version
+    return out
+
+
+def _wire(stored: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    doc = {("id" if k == "_id" else k): v for k, v in stored.items() if k != "_v"}
+    return doc, stored.get("_v", 1)
+
+
+class Raw:
+    """The baseline: what a careful hand-written PyMongo data layer does."""
+
+    def __init__(self, coll: Any) -> None:
+        self.coll = coll
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.coll.insert_one(_stored(doc, 1))
+
+    async def get(self, pk: str) -> tuple[dict[str, Any], int] | None:
+        found = await self.coll.find_one({"_id": pk})
+        return None if found is None else _wire(found)
+
+    async def find(self, year: int) -> list[tuple[dict[str, Any], int]]:
+        cursor = self.coll.find({"year": {"$eq": year}}).sort([("_id", ASCENDING)])
+        return [_wire(d) for d in await cursor.to_list(None)]
+
+    async def update(self, pk: str, changes: dict[str, Any]) -> int:
+        found = await self.get(pk)
+        assert found is not None
+        doc, version = found
+        new = _stored({**doc, **changes}, version + 1)
+        result = await self.coll.replace_one({"_id": pk, "_v": version}, new)
+        assert result.matched_count == 1
+        return version + 1
+
+
+async def _setup(server: MongoServer) -> tuple[Any, Raw, MongoStore]:
+    client: Any = AsyncMongoClient(server.url, tz_aware=True, uuidRepresentation="standard")
+    raw_coll = client["bench_raw"]["book"]
+    await client.drop_database("bench_raw")
+    await raw_coll.create_index([("year", ASCENDING)])
+    store = MongoStore(server.database_url("bench_tbone"))
+    await store.open()
+    await store.database.client.drop_database("bench_tbone")
+    docs = [_doc(i) for i in range(ROWS)]
+    await raw_coll.insert_many([_stored(d, 1) for d in docs])
+    await store.collection(Book).insert_many([Book.from_data(d) for d in docs])
+    return client, Raw(raw_coll), store
+
+
+def _cases(raw: Raw, store: MongoStore) -> dict[str, dict[str, Callable[[int], Any]]]:
+    spec = CollectionSpec.of(Book)
+    books = store.collection(Book)
+    order = parse_order(Book, [])
+    fresh = itertools.count(ROWS)
+
+    def find_query(year: int) -> Query:
+        return Query(where=compile_where(Book, year=year), order=order)
+
+    async def store_update(pk: str, changes: dict[str, Any]) -> int:
+        (record,) = await store.get_docs(spec, [pk])
+        return await store.replace_doc(spec, pk, {**record.doc, **changes}, record.version)
+
+    return {
+        "insert": {
+            "raw": lambda i: raw.insert(_doc(next(fresh))),
+            "store": lambda i: store.insert_docs(spec, [_doc(next(fresh))]),
+            "collection": lambda i: books.insert(Book(**_doc(next(fresh)))),
+        },
+        "get": {
+            "raw": lambda i: raw.get(f"book-{i:08d}"),
+            "store": lambda i: store.get_docs(spec, [f"book-{i:08d}"]),
+            "collection": lambda i: books.get(f"book-{i:08d}"),
+        },
+        "find (indexed, ~10 rows)": {
+            "raw": lambda i: raw.find(1800 + i % YEARS),
+            "store": lambda i: store.find_docs(spec, find_query(1800 + i % YEARS)),
+            "collection": lambda i: books.find(year=1800 + i % YEARS),
+        },
+        "update one field": {
+            "raw": lambda i: raw.update(f"book-{i:08d}", {"rating": 1.5}),
+            "store": lambda i: store_update(f"book-{i:08d}", {"rating": 1.5}),
+            "collection": lambda i: books.update(f"book-{i:08d}", {"rating": 1.5}),
+        },
+    }
+
+
+def _batched(
+    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]]
+) -> Callable[[], None]:
+    counter = itertools.count()
+
+    async def batch() -> None:
+        for _ in range(BATCH):
+            await op(next(counter) % ROWS)
+
+    return lambda: loop.run_until_complete(batch())
+
+
+def run() -> str:
+    """Measure every operation three ways; return the table of throughputs and ratios."""
+    loop = asyncio.new_event_loop()
+    server = MongoServer.from_environment().start()
+    try:
+        client, raw, store = loop.run_until_complete(_setup(server))
+        try:
+            lines = [
+                f"MongoDB store vs raw PyMongo async (same documents), ops/s, on {server.kind}",
+                f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
+                f"{'collection':>10}  {'ratio':>6}",
+            ]
+            for name, ways in _cases(raw, store).items():
+                fns = {way: _batched(loop, op) for way, op in ways.items()}
+                r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=3).items()}
+                lines.append(
+                    f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
+                    f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
+                    f"{r['collection'] / r['raw']:5.2f}x"
+                )
+        finally:
+            loop.run_until_complete(store.aclose())
+            loop.run_until_complete(client.close())
+            loop.close()
+    finally:
+        server.close()
+    lines.append("  store: MongoStore methods on dicts; collection: models (ODM included)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
