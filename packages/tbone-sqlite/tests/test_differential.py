@@ -1,9 +1,10 @@
 """A harder differential test than the kit's: every value type SQL cannot compare natively.
 
-Strings with NUL and with characters whose lowercase is ASCII (Kelvin sign), datetimes at several
-UTC offsets naming the same instant, Decimal strings of one value in several spellings, dates,
-enums, literals, nested models, and untyped values nested in lists and objects. Every query is
-run on the SQLite store and on the memory store (the reference) and must give the same answer.
+Strings with NUL and with characters whose lowercase is ASCII (Kelvin sign), integers at and
+beyond SQLite's 64 bits (beyond only as filter values), datetimes at several UTC offsets naming
+the same instant, Decimal strings of one value in several spellings, dates, enums, literals,
+nested models, and untyped values nested in lists and objects. Every query is run on the SQLite
+store and on the memory store (the reference) and must give the same answer.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class Thing(Model):
 
 TEXT = st.text("aAkK\u212a\x00é ", max_size=4)
 INTS = st.integers(-2, 2)
+EDGE_INTS = st.sampled_from([2**63 - 1, -(2**63)])  # the extremes SQLite holds exactly
+BIG_INTS = st.sampled_from([2**63, -(2**63) - 1, 2**64 + 1])  # never stored: filters only
 _BASE = [dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC), dt.datetime(2024, 1, 1, 13, tzinfo=dt.UTC)]
 _ZONES = [dt.UTC, dt.timezone(dt.timedelta(hours=2)), dt.timezone(dt.timedelta(hours=-5))]
 WHEN = st.builds(lambda b, z: b.astimezone(z), st.sampled_from(_BASE), st.sampled_from(_ZONES))
@@ -65,8 +68,8 @@ THINGS = st.builds(
     Thing,
     id=st.text("abc", min_size=1, max_size=3),
     s=st.none() | TEXT,
-    n=st.none() | INTS,
-    x=st.none() | st.sampled_from([0.0, 1.0, -2.5, 1.5]),
+    n=st.none() | INTS | EDGE_INTS,
+    x=st.none() | st.sampled_from([0.0, 1.0, -2.5, 1.5, 1.8446744073709552e19]),
     b=st.none() | st.booleans(),
     when=st.none() | WHEN,
     price=st.none() | PRICE,
@@ -80,8 +83,8 @@ THINGS = st.builds(
 
 _VALUES: dict[str, Any] = {
     "s": TEXT,
-    "n": INTS,
-    "x": st.sampled_from([0.0, 1.0, 1, -2.5]),
+    "n": INTS | EDGE_INTS | BIG_INTS,
+    "x": st.sampled_from([0.0, 1.0, 1, -2.5, 2**64 + 1, 1.8446744073709552e19]),
     "b": st.booleans(),
     "when": WHEN,
     "price": PRICE,

@@ -60,7 +60,7 @@ async def test_integers_beyond_64_bits_are_refused_with_their_place(
         await things.insert(Counter.from_data(doc))
     assert not isinstance(info.value, QueryError)
     assert info.value.errors[0]["loc"] == loc
-    assert "64-bit" in info.value.errors[0]["msg"]
+    assert "64 bits" in info.value.errors[0]["msg"]
     assert await things.count() == 0
 
 
@@ -130,7 +130,7 @@ async def test_filters_beyond_64_bits_answer_like_the_reference(where: Q) -> Non
     ("doc", "loc"),
     [
         ({"id": 1, "s": "a\ud800"}, ["s"]),
-        ({"id": 1, "extra": {"k\udfff": 1}}, ["extra", "k\udfff"]),
+        ({"id": 1, "extra": {"k\udfff": 1}}, ["extra", "k\\udfff"]),  # shown escaped
         ({"id": 1, "extra": {"k": ["ok", "\udc80"]}}, ["extra", "k", 1]),
     ],
 )

@@ -19,7 +19,8 @@ Two SQLite facts shape the SQL:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from tbone.storage import And, Filter, Node, Not, Or, Order
@@ -31,6 +32,17 @@ __all__ = ["SQLBuilder"]
 _NUMBER: Final = "IN ('integer', 'real')"
 _ORDERED: Final = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_MAX_NESTING: Final = 24  # parenthesis levels; each costs SQLite's parser a few stack slots
+_CHUNK: Final = 64  # terms joined without parentheses
+_KINDS: Final[dict[ValueType, frozenset[str]]] = {  # the kinds of ``in`` values SQL compares
+    "text": frozenset({"null", "text"}),
+    "iso": frozenset({"null", "text"}),
+    "int": frozenset({"null", "number"}),
+    "num": frozenset({"null", "number"}),
+    "bool": frozenset({"null", "bool"}),
+    "any": frozenset({"null", "bool", "number", "text"}),
+}
+_encode_list = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _RANK: Final = (
     "CASE {t} WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'true' THEN 3 "
     "WHEN 'false' THEN 3 WHEN 'object' THEN 5 WHEN 'array' THEN 6 ELSE 0 END"
@@ -53,23 +65,38 @@ class SQLBuilder:
     # -- WHERE --------------------------------------------------------------------------------
 
     def where(self, node: Node | None) -> str:
-        return "1" if node is None else self._node(node, False)
+        return "1" if node is None else self._node(node, False, 0)
 
-    def _node(self, node: Node, negated: bool) -> str:
+    def _node(self, node: Node, negated: bool, depth: int) -> str:
+        # ``depth`` counts the parentheses around this node: SQLite's parser has a fixed stack
+        # (about 100 levels), so a subtree nested deeper is matched by the reference instead.
+        if depth > _MAX_NESTING:
+            return self._in_python(node)
         if isinstance(node, Filter):
             return self._leaf(node, negated)
-        if isinstance(node, And):
-            return self._join(" AND ", node.children, "1", negated)
-        if isinstance(node, Or):
-            return self._join(" OR ", node.children, "0", negated)
+        if isinstance(node, And | Or):
+            op, empty = (" AND ", "1") if isinstance(node, And) else (" OR ", "0")
+            return self._join(op, _flatten(node), empty, negated, depth)
         if isinstance(node, Not):
-            return f"NOT {self._node(node.child, True)}"
+            if isinstance(node.child, Not):  # two-valued logic: ~~x is x
+                return self._node(node.child.child, negated, depth)
+            return f"NOT {self._node(node.child, True, depth + 1)}"
         return self._in_python(node)  # Search: we do not declare text_search, but be exact
 
-    def _join(self, op: str, children: Sequence[Node], empty: str, negated: bool) -> str:
+    def _join(
+        self, op: str, children: Sequence[Node], empty: str, negated: bool, depth: int
+    ) -> str:
+        # Groups of at most _CHUNK terms: SQLite's expression tree for ``a AND b AND ...`` is as
+        # deep as the list is long (at most 1000), its parser stack as deep as the parentheses.
         if not children:
             return empty
-        return "(" + op.join(self._node(c, negated) for c in children) + ")"
+        if len(children) == 1:
+            return self._node(children[0], negated, depth)
+        if len(children) <= _CHUNK:
+            return "(" + op.join(self._node(c, negated, depth + 1) for c in children) + ")"
+        size = -(-len(children) // _CHUNK)
+        groups = [children[i : i + size] for i in range(0, len(children), size)]
+        return "(" + op.join(self._join(op, g, empty, negated, depth + 1) for g in groups) + ")"
 
     def _in_python(self, node: Node) -> str:
         key = next(self._keys)
@@ -140,15 +167,38 @@ class SQLBuilder:
         return self.bind(int(wire) if vt == "bool" else wire)
 
     def _in(self, f: Filter, vt: ValueType, x: str, t: str) -> str | None:
+        # Each kind of value is one test, however long the list: numbers and strings are
+        # bound as one JSON array read by json_each, so 100,000 values are one parameter.
         if not f.value:
             return "0"
-        parts = []
-        for native, wire in zip(f.value, f.wire, strict=True):
-            sql = self._exact(Filter(f.target, "exact", native), vt, x, t, wire)
-            if sql is None:
-                return None
-            parts.append(sql)
+        groups = _group(vt, zip(f.value, f.wire, strict=True))
+        parts = [self._in_group(f, vt, x, t, kind, pairs) for kind, pairs in groups.items()]
         return "(" + " OR ".join(parts) + ")"
+
+    def _in_group(
+        self, f: Filter, vt: ValueType, x: str, t: str, kind: str, pairs: list[tuple[Any, Any]]
+    ) -> str:
+        if kind == "null":
+            return f"{x} IS NULL"
+        if kind == "bool":
+            return " OR ".join(
+                str(self._eq(vt, x, t, w)) for w in dict.fromkeys(w for _, w in pairs)
+            )
+        if kind == "other":
+            return self._in_python(Filter(f.target, "in", tuple(n for n, _ in pairs)))
+        values = _json_list(pairs)
+        listed = f"{x} IN (SELECT value FROM json_each({self.bind(values)}))"
+        if kind == "text" and vt in ("text", "any"):
+            # json_extract cuts a string at a NUL (the listed strings hold none): on rows
+            # flagged ``nul``, the full string must be listed too
+            full = f"tbone_text(doc, '{f.target.dotted}')"
+            listed += (
+                f" AND (NOT nul OR {full} IN (SELECT value FROM json_each({self.bind(values)})))"
+            )
+        if vt != "any":
+            return f"({listed})"
+        is_kind = _NUMBER if kind == "number" else "= 'text'"
+        return f"({t} {is_kind} AND {listed})"
 
     def _ordered(self, f: Filter, vt: ValueType, x: str, t: str) -> str | None:
         op, wire = _ORDERED[f.lookup], f.wire
@@ -260,3 +310,44 @@ def _fits(vt: ValueType, wire: Any) -> bool:
         return False
     # SQLite integers are 64-bit; larger ones would be rounded, so compare those in Python.
     return not isinstance(wire, int) or _INT64_MIN <= wire <= _INT64_MAX
+
+
+def _flatten(node: And | Or) -> list[Node]:
+    """The children of ``node``, with nested nodes of the same kind spliced in (no recursion:
+    ``Q & Q & Q ...`` nests one level per ``&``)."""
+    out: list[Node] = []
+    stack: list[Node] = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        if type(child) is type(node):
+            stack.extend(reversed(child.children))
+        else:
+            out.append(child)
+    return out
+
+
+def _group(vt: ValueType, pairs: Iterable[tuple[Any, Any]]) -> dict[str, list[tuple[Any, Any]]]:
+    """(native, wire) pairs of an ``in`` list by kind; ``other`` are matched in Python."""
+    allowed = _KINDS[vt]
+    groups: dict[str, list[tuple[Any, Any]]] = {}
+    for native, wire in pairs:
+        kind = _kind(wire)
+        groups.setdefault(kind if kind in allowed else "other", []).append((native, wire))
+    return groups
+
+
+def _kind(wire: Any) -> str:
+    if wire is None:
+        return "null"
+    if isinstance(wire, bool):
+        return "bool"
+    if isinstance(wire, int | float):
+        finite = wire == wire and wire not in (float("inf"), float("-inf"))
+        return "number" if finite and _fits("num", wire) else "other"
+    if isinstance(wire, str):
+        return "other" if "\0" in wire else "text"
+    return "other"  # lists and objects compare structurally
+
+
+def _json_list(pairs: list[tuple[Any, Any]]) -> str:
+    return _encode_list([w for _, w in pairs])

@@ -27,6 +27,7 @@ class Functions:
 
     def __init__(self) -> None:
         self.nodes: dict[int, Node] = {}
+        self._recursed = False
 
     @contextmanager
     def using(self, nodes: dict[int, Node]) -> Iterator[None]:
@@ -42,7 +43,16 @@ class Functions:
                 del self.nodes[key]
 
     def match(self, key: int, doc: str) -> int:
-        return 1 if matches(self.nodes[key], json.loads(doc)) else 0
+        try:
+            return 1 if matches(self.nodes[key], json.loads(doc)) else 0
+        except RecursionError:
+            self._recursed = True  # SQLite only says "user-defined function raised exception"
+            raise
+
+    def recursed(self) -> bool:
+        """Whether a filter was too deep for the matcher since this was last asked."""
+        recursed, self._recursed = self._recursed, False
+        return recursed
 
     def table(self) -> list[tuple[str, int, Any, bool]]:
         """(name, number of arguments, function, deterministic) of every function."""

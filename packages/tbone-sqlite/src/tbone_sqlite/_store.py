@@ -26,14 +26,17 @@ from tbone.errors import (
     Conflict,
     DuplicateKey,
     NotFound,
+    QueryError,
     StoreError,
     StoreUnavailable,
+    TBoneError,
     ValidationError,
 )
 from tbone.storage import CollectionSpec, Document, Query, Record, Store, sort_records
 
 from ._compile import SQLBuilder
 from ._functions import Functions
+from ._limits import check_integers, fits_int64, invalid_value, too_complex
 from ._types import IDENT, json_path
 from ._url import SYNCHRONOUS, parse_url
 
@@ -170,15 +173,17 @@ class SQLiteStore(Store):
 
     async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
         sql = f"INSERT INTO {_table(spec.name)} (pk, version, doc) VALUES (?, 1, ?)"
-        rows = [(doc[spec.pk], _json(doc)) for doc in docs]
-        if len(rows) == 1:
-            await self._rows(spec, sql, rows[0], docs[0])
-        elif rows:
-            await self._transaction(spec, [(sql, rows)], many=True)
+        if len(docs) == 1:
+            await self._rows(spec, sql, (docs[0][spec.pk], _json(docs[0])), docs[0])
+        elif docs:
+            rows = [(doc[spec.pk], _json(doc, [i])) for i, doc in enumerate(docs)]
+            await self._transaction(spec, [(sql, rows)], many=True, docs=docs)
 
     async def replace_doc(
         self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
     ) -> int:
+        if not fits_int64(pk):
+            raise _missing(spec, pk)
         sql = f"UPDATE {_table(spec.name)} SET doc = ?, version = version + 1 WHERE pk = ?"
         params: list[Any] = [_json(doc), pk]
         if expect_version is not None:
@@ -190,6 +195,8 @@ class SQLiteStore(Store):
         return int(rows[0][0])
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
+        if not fits_int64(pk):
+            raise _missing(spec, pk)
         sql = f"DELETE FROM {_table(spec.name)} WHERE pk = ?"
         params: list[Any] = [pk]
         if expect_version is not None:
@@ -211,7 +218,7 @@ class SQLiteStore(Store):
         sql = f"SELECT version FROM {_table(spec.name)} WHERE pk = ?"
         rows = await self._rows(spec, sql, [pk])
         if not rows:
-            return NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
+            return _missing(spec, pk)
         return Conflict(
             f"{spec.name} {pk!r} is at version {rows[0][0]}, not {expect_version}: "
             "it changed since you read it; read it again and retry"
@@ -220,15 +227,17 @@ class SQLiteStore(Store):
     # -- reads -----------------------------------------------------------------------------------
 
     async def get_docs(self, spec: CollectionSpec, pks: Sequence[Any]) -> list[Record]:
+        pks = [pk for pk in pks if fits_int64(pk)]  # no stored key is beyond 64 bits
         if not pks:
             return []
         table = _table(spec.name)
         if len(pks) == 1:
             rows = await self._rows(spec, f"SELECT version, doc FROM {table} WHERE pk = ?", pks)
             return [Record(_decode(doc), version) for version, doc in rows]
-        marks = ", ".join("?" * len(pks))
-        sql = f"SELECT pk, version, doc FROM {table} WHERE pk IN ({marks})"
-        found = {pk: Record(_decode(doc), v) for pk, v, doc in await self._rows(spec, sql, pks)}
+        # one JSON array, however many keys: SQLite limits bound variables per statement
+        sql = f"SELECT pk, version, doc FROM {table} WHERE pk IN (SELECT value FROM json_each(?))"
+        rows = await self._rows(spec, sql, [_encode(pks)])
+        found = {pk: Record(_decode(doc), v) for pk, v, doc in rows}
         return [found[pk] for pk in dict.fromkeys(pks) if pk in found]
 
     async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
@@ -286,11 +295,16 @@ class SQLiteStore(Store):
                 async with self._txn:
                     return list(await db.execute_fetchall(sql, params))
             return list(await db.execute_fetchall(sql, params))
-        except (sqlite3.Error, ValueError) as exc:
-            raise self._translate(exc, spec, doc) from exc
+        except (sqlite3.Error, ValueError, OverflowError) as exc:
+            raise self._translate(exc, spec, doc, () if doc is None else (doc,)) from exc
 
     async def _transaction(
-        self, spec: CollectionSpec, steps: Sequence[tuple[str, Any]], *, many: bool = False
+        self,
+        spec: CollectionSpec,
+        steps: Sequence[tuple[str, Any]],
+        *,
+        many: bool = False,
+        docs: Sequence[Document] = (),
     ) -> None:
         db = await self._connection()
         try:
@@ -304,12 +318,25 @@ class SQLiteStore(Store):
                     if db.in_transaction:
                         await db.execute("ROLLBACK")
                     raise
-        except (sqlite3.Error, ValueError) as exc:
-            raise self._translate(exc, spec, None) from exc
+        except (sqlite3.Error, ValueError, OverflowError) as exc:
+            raise self._translate(exc, spec, None, docs, indexed=True) from exc
 
     def _translate(
-        self, exc: sqlite3.Error | ValueError, spec: CollectionSpec, doc: Document | None
-    ) -> StoreError:
+        self,
+        exc: sqlite3.Error | ValueError | OverflowError,
+        spec: CollectionSpec,
+        doc: Document | None,
+        docs: Sequence[Document] = (),
+        *,
+        indexed: bool = False,
+    ) -> TBoneError:
+        if isinstance(exc, UnicodeEncodeError | OverflowError):
+            return invalid_value(exc, docs, indexed=indexed)  # a str or int SQLite cannot bind
+        if self._functions.recursed():
+            return QueryError.single([], "the filter is nested too deeply", "too_deep")
+        complex_query = too_complex(exc)
+        if complex_query is not None:
+            return complex_query
         if isinstance(exc, sqlite3.IntegrityError):
             field = self._duplicate_field(spec, str(exc))
             if field is not None:
@@ -333,11 +360,17 @@ class SQLiteStore(Store):
         return StoreUnavailable(f"SQLite database {self.path!r}: {exc}")
 
 
-def _json(doc: Document) -> str:
+def _json(doc: Document, loc: Sequence[str | int] = ()) -> str:
     try:
-        return _encode(doc)
+        text = _encode(doc)
     except (TypeError, ValueError) as exc:
-        raise ValidationError.single([], f"the document is not JSON-ready: {exc}", "json") from exc
+        raise ValidationError.single(loc, f"the document is not JSON-ready: {exc}", "json") from exc
+    check_integers(doc, text, loc)
+    return text
+
+
+def _missing(spec: CollectionSpec, pk: Any) -> NotFound:
+    return NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
 
 
 def _quote(name: str) -> str:
