@@ -191,3 +191,41 @@ def test_extra_option_is_checked() -> None:
 
         class Bad(Model, extra="allow"):  # type: ignore[arg-type]  # wrong on purpose
             pass
+
+
+def _shelf() -> tuple[type[Model], type[Model]]:
+    """A Book whose string annotation names the Author defined beside it, in this function
+    (returned too: the registry of models holds them weakly)."""
+
+    class Author(Model, embedded=True):
+        name: str
+
+    class Book(Model):
+        author: Author | None = None
+
+    return Book, Author
+
+
+def _archive() -> tuple[type[Model], type[Model]]:
+    class Author(Model, embedded=True):  # another Author, defined later
+        initials: str
+
+    class Book(Model):
+        author: Author | None = None
+
+    return Book, Author
+
+
+def test_models_with_the_same_name_bind_to_the_one_beside_them() -> None:
+    (shelf, shelf_author), (archive, archive_author) = _shelf(), _archive()
+    first, second = fields_of(shelf)["author"].model, fields_of(archive)["author"].model
+    assert first is not None
+    assert second is not None
+    assert (first, second) == (shelf_author, archive_author)
+    assert (first.__qualname__, second.__qualname__) == (
+        "_shelf.<locals>.Author",
+        "_archive.<locals>.Author",
+    )
+    assert shelf.from_data({"author": {"name": "Le Guin"}}).to_data()["author"] == {
+        "name": "Le Guin"
+    }

@@ -556,39 +556,44 @@ def _computed_dumper(model: type[Model], comp: computed[Any]) -> Callable[[Model
 
 
 def _resolve_namespace(model: type[Model]) -> dict[str, Any]:
-    """Names a model's string annotations may use: its module's globals, then the other models
-    by class name, each name bound to the model defined nearest to ``model`` (same module and
-    enclosing scope first). A name two unrelated models share is left out rather than bound to
-    whichever was defined last, so that using it is an error that names both."""
+    """Names a model's string annotations may use, as Python scoping would have them: models
+    defined in the same function or class as ``model`` first, then its module's globals, then
+    models elsewhere by class name. Each name binds to the model defined nearest to ``model``;
+    a name two equally near models share is left out rather than bound to whichever was
+    defined last, so that using it is an error."""
     module = sys.modules.get(model.__module__)
     # items() iterates safely while the garbage collector drops models from the weak mapping
     by_name: dict[str, list[type[Model]]] = {}
     for candidate in dict(_known_models.items()).values():
         by_name.setdefault(candidate.__name__, []).append(candidate)
-    nearest = {}
+    enclosed: dict[str, Any] = {}
+    elsewhere: dict[str, Any] = {}
     for name, candidates in by_name.items():
-        found = _nearest(model, candidates)
+        found, depth = _nearest(model, candidates)
         if found is not None:
-            nearest[name] = found
-    return {**nearest, **(vars(module) if module else {}), model.__name__: model}
+            (enclosed if depth > 1 else elsewhere)[name] = found
+    globals_ = vars(module) if module else {}
+    return {**elsewhere, **globals_, **enclosed, model.__name__: model}
 
 
-def _nearest(model: type[Model], candidates: list[type[Model]]) -> type[Model] | None:
-    """The candidate sharing the longest ``module:qualname`` scope with ``model``, if one does."""
-    if len(candidates) == 1:
-        return candidates[0]
-    here = [model.__module__, *model.__qualname__.split(".")[:-1]]
+def _scope(model: type[Model]) -> list[str]:
+    return [model.__module__, *model.__qualname__.split(".")[:-1]]
 
-    def shared(candidate: type[Model]) -> int:
-        there = [candidate.__module__, *candidate.__qualname__.split(".")[:-1]]
-        count = 0
-        for a, b in zip(here, there, strict=False):
-            if a != b:
-                break
-            count += 1
-        return count
 
-    ranked = sorted(candidates, key=shared, reverse=True)
-    if shared(ranked[0]) > shared(ranked[1]):
-        return ranked[0]
-    return None
+def _shared(a: list[str], b: list[str]) -> int:
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def _nearest(model: type[Model], candidates: list[type[Model]]) -> tuple[type[Model] | None, int]:
+    """The candidate sharing the longest scope (module, enclosing names) with ``model``, and
+    how long that is; ``None`` when two share it equally."""
+    here = _scope(model)
+    ranked = sorted(((_shared(here, _scope(c)), c) for c in candidates), key=lambda p: -p[0])
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        return None, 0
+    return ranked[0][1], ranked[0][0]
