@@ -131,11 +131,43 @@ def test_no_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: tbone" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("word", ["store", "backend"])  # the docs' word, and the group's
+def test_plugins_kind_store_lists_stores(
+    site: Path, capsys: pytest.CaptureFixture[str], word: str
+) -> None:
+    assert main(["plugins", "--kind", word, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["kind"] for r in rows} == {"backend"}
+    assert {"couchdb", "memory"} <= {r["name"] for r in rows}
+
+
 def test_unknown_kind_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["plugins", "--kind", "store"])
+        main(["plugins", "--kind", "database"])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'store'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'database'" in err
+    assert "store, channel, transport" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"tbone {importlib.metadata.version('tbone-core')}\n"
+
+
+@pytest.mark.parametrize("module", ["tbone", "tbone.cli"])
+def test_python_m_tbone_runs_the_cli(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("tbone ")
 
 
 def test_python_m_tbone_cli_in_a_subprocess(site: Path) -> None:

@@ -6,6 +6,8 @@ Real servers started by `tbone serve` are tested in tests/test_bookstore.py (the
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -169,3 +171,45 @@ def test_serve_with_an_unknown_server_names_what_is_installed(
     assert err.startswith("tbone serve: ")
     assert "tornado" in err
     assert "0fake" in err
+
+
+@pytest.mark.parametrize("server", ["aiohttp", "sanic"])
+def test_a_busy_port_is_one_line_naming_the_fix(app_dir: Path, server: str) -> None:
+    pytest.importorskip(f"tbone_{server}")
+    with socket.socket() as busy:  # a real server already listening on the port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tbone",
+                "serve",
+                "cliapp:api",
+                "--server",
+                server,
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""  # no "serving ..." banner for a server that never served
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"tbone serve: 127.0.0.1:{port} is already in use")
+    assert "--port" in result.stderr
+
+
+def test_a_host_that_cannot_be_listened_on_is_one_line(
+    app_dir: Path, fake_transport: type[FakeTransport], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "cliapp:api", "--host", "no-such-host.invalid"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tbone serve: cannot listen on no-such-host.invalid:8000")
+    assert "--host" in err
+    assert len(err.splitlines()) == 1
+    assert not fake_transport.served

@@ -1,4 +1,4 @@
-"""The ``tbone`` command: ``tbone plugins``, ``tbone serve``, ``tbone routes``.
+"""The ``tbone`` command (also ``python -m tbone``): ``plugins``, ``serve``, ``routes``.
 
 Each subcommand is a ``_cmd_<name>(args) -> int`` function and one ``add_parser`` call in
 :func:`build_parser`. ``serve`` and ``routes`` take the API as ``module:attribute`` (like
@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import importlib.util
 import inspect
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tbone import plugins
+from tbone import __version__, plugins
 from tbone.errors import PluginError
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tbone", description="Full-duplex RESTful APIs for asyncio."
     )
+    parser.add_argument("--version", action="version", version=f"tbone {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     plugins_cmd = commands.add_parser(
@@ -57,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every plugin TBone can find, in lookup order.",
     )
     plugins_cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    plugins_cmd.add_argument("--kind", choices=plugins.KINDS, help="only list plugins of this kind")
+    plugins_cmd.add_argument(
+        "--kind",
+        type=_kind,
+        metavar="{store,channel,transport}",
+        help="only list plugins of this kind ('backend' is another name for 'store')",
+    )
     plugins_cmd.add_argument(
         "--check",
         action="store_true",
@@ -88,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     routes_cmd.set_defaults(handler=_cmd_routes)
     return parser
 
+
+def _kind(word: str) -> plugins.Kind:
+    # Stores are published in the ``tbone.backends`` group, so their kind is "backend".
+    for kind in plugins.KINDS:
+        if word in (kind, _KIND_WORDS.get(kind)):
+            return kind
+    raise argparse.ArgumentTypeError(
+        f"unknown kind {word!r}; choose from store, channel, transport"
+    )
+
+
+_KIND_WORDS: dict[str, str] = {"backend": "store"}
 
 _TARGET_HELP = (
     "the API as MODULE:ATTRIBUTE, e.g. myapp.api:api or examples/bookstore.py:api "
@@ -152,13 +172,54 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except (TargetError, PluginError) as exc:
         sys.stderr.write(f"tbone serve: {exc}\n")
         return 2
+    problem = _cannot_listen(args.host, args.port)
+    if problem is not None:
+        sys.stderr.write(f"tbone serve: {problem}\n")
+        return 1
     url = f"http://{_url_host(args.host)}:{args.port}{api.prefix}"
     sys.stdout.write(f"serving {api.title} on {url} with {transport.name} (Ctrl-C stops)\n")
     sys.stdout.flush()
     # A transport that lets Ctrl-C through as KeyboardInterrupt has still stopped cleanly.
     with contextlib.suppress(KeyboardInterrupt):
-        transport.serve(api, host=args.host, port=args.port)
+        try:
+            transport.serve(api, host=args.host, port=args.port)
+        except OSError as exc:  # taken between our check and the server's own bind
+            if exc.errno not in _LISTEN_ERRORS:
+                raise
+            sys.stderr.write(f"tbone serve: {_listen_problem(args.host, args.port, exc)}\n")
+            return 1
     return 0
+
+
+_LISTEN_ERRORS: frozenset[int] = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, in one line with the fix; ``None`` if it can.
+
+    Checked before the banner, so that a busy port is one clear line, not a banner and then a
+    traceback from deep inside the server.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot listen on {host}:{port}: {exc}; check --host"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return _listen_problem(host, port, exc)
+    return None
+
+
+def _listen_problem(host: str, port: int, exc: OSError) -> str:
+    where = f"{_url_host(host)}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where} is already in use (is another server running?); choose another with --port"
+    if exc.errno == errno.EACCES:
+        return f"{where} needs privileges to listen on; choose a port above 1023 with --port"
+    return f"cannot listen on {where}: {exc.strerror or exc}; check --host and --port"
 
 
 def _transport(name: str | None) -> Any:

@@ -35,14 +35,29 @@ _UPDATE_ATTEMPTS = 8  # read-merge-write retries when another writer got in betw
 
 
 @attrs.frozen
-class Page(Generic[T]):
-    """One page of results. ``next_cursor`` resumes after the last item; ``None`` at the end.
+class Page(Sequence[T]):
+    """One page of results, a sequence of its items: ``page[0]``, ``page[-2:]``, ``len(page)``.
 
-    ``next_cursor`` is only computed when a ``limit`` was given (otherwise there is no next page).
+    ``next_cursor`` resumes after the last item; ``None`` at the end. It is only computed when a
+    ``limit`` was given (otherwise there is no next page). A slice is a plain list: it has no
+    cursor of its own.
+
+    >>> page = Page(["a", "b", "c"], next_cursor="...")
+    >>> page[0], page[-1], page[1:], "b" in page, page.index("c")
+    ('a', 'c', ['b', 'c'], True, 2)
     """
 
     items: list[T]
     next_cursor: str | None = None
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return self.items[index]
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
