@@ -639,3 +639,13 @@ async def test_real_stale_if_match_fits(served: tuple[Client, dict[str, Any]]) -
     check(doc, stale, "/api/books/{id}", "patch", 412)
     replaced = await client.send("PUT", where, {"title": "Dune", "author": "Frank Herbert"})
     assert check(doc, replaced, "/api/books/{id}", "put", 200)["author"] == "Frank Herbert"
+
+
+async def test_answers_to_fields_fit_their_schema(served: tuple[Client, dict[str, Any]]) -> None:
+    client, doc = served
+    created = json.loads((await client.send("POST", "/api/books", BOOK)).body)
+    where = f"/api/books/{created['id']}"
+    detail = await client.send("GET", where, query="fields=title")
+    assert check(doc, detail, "/api/books/{id}", "get", 200).keys() == {"id", "title"}
+    page = await client.send("GET", "/api/books", query="fields=year")
+    assert check(doc, page, "/api/books", "get", 200)["objects"][0].keys() == {"id", "year"}

@@ -48,7 +48,7 @@ def build_openapi(api: API) -> dict[str, Any]:
     for name in sorted(api.resources):
         resource = api.resources[name]
         schemas.add_model(resource.model)
-        schemas.add_envelopes(resource.model)
+        schemas.add_envelopes(resource.model, resource.pk)
         builder = _Operations(resource, bearer)
         base = f"{api.prefix}/{resource.name}"
         collection, item = builder.collection(), builder.item()
@@ -154,7 +154,10 @@ class _Operations:
         return op
 
     def _detail(self) -> dict[str, Any]:
-        ok = _json_response(f"The {self.model}.", ref(self.model))
+        ok = _json_response(
+            f"The {self.model} (only some fields with `fields=`).",
+            {"anyOf": [ref(self.model), ref(f"{self.model}Fields")]},
+        )
         ok["headers"] = {"ETag": header_ref("ETag")}
         not_modified = {
             "description": "The object still has the version If-None-Match names.",

@@ -100,9 +100,19 @@ class SchemaSet:
                 self.schemas[name] = _for_responses(rewrite_refs(schema), _write_only(schema))
         return model.__name__
 
-    def add_envelopes(self, model: type[Model]) -> None:
-        """The list page, the partial-update body and the bulk-create result of ``model``."""
+    def add_envelopes(self, model: type[Model], pk: str) -> None:
+        """The list page, the partial-update body, the bulk-create result of ``model``, and
+        the projection ``?fields=`` answers with."""
         name = model.__name__
+        patch = {k: copy.deepcopy(v) for k, v in self.schemas[name].items() if k != "required"}
+        projected = {
+            **copy.deepcopy(patch),
+            "title": f"{name}Fields",
+            "description": f"The fields of a {name} that `fields=` named, and its primary key.",
+            "required": [pk],
+        }
+        self._add(f"{name}Fields", model, projected)
+        either = {"anyOf": [ref(name), ref(f"{name}Fields")]}
         items = {"type": "array", "items": ref(name)}
         self._add(
             f"{name}List",
@@ -110,12 +120,14 @@ class SchemaSet:
             {
                 "type": "object",
                 "title": f"{name}List",
-                "description": f"One page of {name} objects.",
-                "properties": {"objects": items, "meta": ref("ListMeta")},
+                "description": f"One page of {name} objects (only some fields with `fields=`).",
+                "properties": {
+                    "objects": {"type": "array", "items": either},
+                    "meta": ref("ListMeta"),
+                },
                 "required": ["objects", "meta"],
             },
         )
-        patch = {k: copy.deepcopy(v) for k, v in self.schemas[name].items() if k != "required"}
         patch["title"] = f"{name}Patch"
         patch["description"] = f"Some fields of a {name}; the others keep their values."
         self._add(f"{name}Patch", model, patch)
