@@ -31,8 +31,6 @@ async def _take(stream: AsyncIterator[Change], count: int) -> list[Change]:
     return got
 
 
-
-
 async def test_changes_by_tbone_and_by_other_programs(mongo_url: str) -> None:
     async with MongoStore(mongo_url) as store:
         notes = store.collection(Note, "notes")
@@ -55,7 +53,8 @@ async def test_changes_by_tbone_and_by_other_programs(mongo_url: str) -> None:
     ]
     assert changes[0].doc == {**note.to_data(full=True), "n": 0}
     assert [c.version for c in changes] == [1, 2, 1, None]  # the outside document: version 1
-    assert changes[1].doc is not None and changes[1].doc["n"] == 1
+    assert changes[1].doc is not None
+    assert changes[1].doc["n"] == 1
     assert all(c.collection == "notes" for c in changes)
 
 

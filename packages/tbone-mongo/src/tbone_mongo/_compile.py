@@ -35,7 +35,9 @@ MQL = dict[str, Any]
 
 NOTHING: Final[MQL] = {"_id": {"$in": []}}
 _ORDERED: Final = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
-_TYPED: Final = frozenset({str, int, float, bool, dt.datetime, dt.date, Decimal, uuid.UUID, ObjectId})
+_TYPED: Final = frozenset(
+    {str, int, float, bool, dt.datetime, dt.date, Decimal, uuid.UUID, ObjectId}
+)
 """Field types whose stored values MongoDB compares and sorts as the reference does."""
 _NOT_ARRAY: Final = {"$not": {"$type": "array"}}
 _JSON_SCALARS: Final = (str, int, float, bool, type(None))
@@ -257,9 +259,11 @@ class Compiler:
 
 def _untyped(target: Target) -> bool:
     conv = target.converter
-    return target.kind == "any" or (
-        target.kind == "scalar" and conv.dump is None and conv.model is None
-    ) or (target.kind == "scalar" and _is_enum(conv.python_type))
+    return (
+        target.kind == "any"
+        or (target.kind == "scalar" and conv.dump is None and conv.model is None)
+        or (target.kind == "scalar" and _is_enum(conv.python_type))
+    )
 
 
 def _is_enum(tp: Any) -> bool:

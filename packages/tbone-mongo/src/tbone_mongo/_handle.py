@@ -14,7 +14,9 @@ from bson.codec_options import CodecOptions
 
 __all__ = ["Handle"]
 
-_CODEC = CodecOptions(tz_aware=True, uuid_representation=UuidRepresentation.STANDARD)
+_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
+    tz_aware=True, uuid_representation=UuidRepresentation.STANDARD
+)
 
 
 class Handle:
@@ -36,13 +38,14 @@ class Handle:
     async def in_transaction(self, work: Callable[[Any], Awaitable[None]]) -> None:
         """Run ``work(session)`` in one transaction: all of its writes or none."""
         if self.motor:
-            async with await self.client.start_session() as session:
-                async with session.start_transaction():
-                    await work(session)
-            return
-        async with self.client.start_session() as session:
-            async with await session.start_transaction():
+            async with (
+                await self.client.start_session() as session,
+                session.start_transaction(),
+            ):
                 await work(session)
+            return
+        async with self.client.start_session() as session, await session.start_transaction():
+            await work(session)
 
     @asynccontextmanager
     async def watch(

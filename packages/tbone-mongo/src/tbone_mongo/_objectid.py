@@ -55,7 +55,9 @@ def _text(value: Any) -> str:
         return str(value)
     if type(value).__name__ == "ObjectId" and hasattr(value, "binary"):  # a bson.ObjectId
         return str(value)
-    raise TypeError(f"expected an ObjectId as a string of 24 hex digits, got {type(value).__name__}")
+    raise TypeError(
+        f"expected an ObjectId as a string of 24 hex digits, got {type(value).__name__}"
+    )
 
 
 register_type(

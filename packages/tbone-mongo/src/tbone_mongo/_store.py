@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from tbone.errors import Conflict, NotFound, StoreError, StoreUnavailable
 from tbone.storage import (
@@ -328,7 +328,9 @@ class MongoStore(Store):
         found = await self._run(spec.name, spec.pk, cursor.to_list(None))
         return [_record(codec, d) for d in found]
 
-    async def _narrowed(self, spec: CollectionSpec, query: Query, mql: dict[str, Any]) -> list[Record]:
+    async def _narrowed(
+        self, spec: CollectionSpec, query: Query, mql: dict[str, Any]
+    ) -> list[Record]:
         # MongoDB returns a superset; the reference matcher decides (see _compile).
         codec = codec_of(spec.model, top=True)
         found = await self._run(spec.name, spec.pk, self._coll(spec).find(mql).to_list(None))
@@ -385,7 +387,9 @@ def _project(records: list[Record], fields: frozenset[str] | None) -> list[Recor
     return [Record({k: v for k, v in r.doc.items() if k in fields}, r.version) for r in records]
 
 
-def _same_index(known: dict[str, Any], keys: list[tuple[str, Any]], options: dict[str, Any]) -> bool:
+def _same_index(
+    known: dict[str, Any], keys: list[tuple[str, Any]], options: dict[str, Any]
+) -> bool:
     if options.get("keys") is None and keys and keys[0][1] == "text":
         return True  # text indexes are described differently by the server: keep it
     if [(k, v) for k, v in known.get("key", [])] != keys:
