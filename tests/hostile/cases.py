@@ -101,8 +101,8 @@ def play(target: Target, case: HttpCase) -> list[str]:
         return [f"no answer: {type(exc).__name__}: {exc}"]
     elapsed = time.monotonic() - started
     problems = _check_answer(case, response, elapsed)
-    problems += _check_stored(case, before, target)
-    problems += _check_still_serving(target)
+    problems += check_stored(case.stores, case.may_change, before, target)
+    problems += check_still_serving(target)
     return problems
 
 
@@ -176,12 +176,15 @@ def _check_answer(case: HttpCase, response: httpx.Response, elapsed: float) -> l
     return problems
 
 
-def _check_stored(case: HttpCase, before: Snapshot, target: Target) -> list[str]:
+def check_stored(
+    stores: str, may_change: tuple[str, ...], before: Snapshot, target: Target
+) -> list[str]:
+    """What was stored that should not have been (see the module docstring)."""
     try:
         after = target.snapshot()
     except Exception as exc:  # a stored value broke the store itself
         return [f"the stored data can no longer be read: {type(exc).__name__}: {exc}"]
-    if case.stores == "nothing":
+    if stores == "nothing":
         return [f"stored: {line}" for line in changed_documents(before, after)]
     problems = []
     if MARK in json.dumps(after, default=str):
@@ -191,7 +194,7 @@ def _check_stored(case: HttpCase, before: Snapshot, target: Target) -> list[str]
             new = after.get(name, {}).get(pk)
             if new is None:
                 problems.append(f"stored: {name} {pk} was deleted")
-            elif _without(old["data"], case.may_change) != _without(new["data"], case.may_change):
+            elif _without(old["data"], may_change) != _without(new["data"], may_change):
                 problems.append(f"stored: {name} {pk} changed: {old['data']} -> {new['data']}")
     return problems
 
@@ -208,7 +211,8 @@ def _without(data: dict[str, Any], paths: tuple[str, ...]) -> Any:
     return copy
 
 
-def _check_still_serving(target: Target) -> list[str]:
+def check_still_serving(target: Target) -> list[str]:
+    """Both users can still list both resources."""
     problems = []
     for user in ("alice", "bob"):
         for name in ("docs", "counters"):
