@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tbone import API, Model, Q, QueryLimits, Resource, field
+from tbone import API, BearerToken, Model, Q, QueryLimits, Resource, field
 from tbone.resources import Context
 
 from .conftest import Client
@@ -263,3 +263,38 @@ async def test_a_put_naming_another_primary_key_is_422(api: API, client: Client)
     moved = await client.request("PUT", "/api/numbered/1", {**numbered, "number": 2})
     assert moved.status == 422
     assert [i.number for i in await api.resource("numbered").collection.find()] == [1]
+
+
+# -- 9. existence oracles: uniqueness within a scope ------------------------------------------
+
+
+class Ticket(Model):
+    code: str = field(unique_with=["owner"])
+    owner: str = field(default="", read_only=True)
+
+
+class TicketResource(Resource[Ticket]):
+    model = Ticket
+    name = "tickets"
+    authenticator = BearerToken({"a": "alice", "b": "bob"})
+
+    def scope(self, ctx: Context) -> Q | None:
+        return None if ctx.trusted else Q(owner=ctx.user)
+
+    async def before_create(self, ctx: Context, data: dict[str, Any]) -> None:
+        data["owner"] = ctx.user
+
+
+async def test_unique_with_keeps_other_owners_values_secret() -> None:
+    api = API()
+    api.register(TicketResource)
+    client = Client(api)
+    async with api:
+        alice, bob = {"Authorization": "Bearer a"}, {"Authorization": "Bearer b"}
+        await client.json("POST", "/api/tickets", {"code": "X1"}, status=201, headers=alice)
+        # bob cannot learn that alice holds X1: his own X1 is fine
+        await client.json("POST", "/api/tickets", {"code": "X1"}, status=201, headers=bob)
+        again = await client.request("POST", "/api/tickets", {"code": "X1"}, headers=alice)
+        assert again.status == 409
+        assert json.loads(again.body)["detail"].endswith("(among objects with the same owner)")
+        assert await api.resource("tickets").collection.count() == 2

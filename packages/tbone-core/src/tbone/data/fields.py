@@ -25,6 +25,8 @@ class FieldOptions:
 
     primary_key: bool = False
     unique: bool = False
+    #: other fields whose values scope the uniqueness (``unique_with=["owner"]``)
+    unique_with: tuple[str, ...] = ()
     index: bool = False
     read_only: bool = False
     write_only: bool = False
@@ -77,6 +79,7 @@ def field(
     default: T,
     primary_key: bool = ...,
     unique: bool = ...,
+    unique_with: Sequence[str] = ...,
     index: bool = ...,
     read_only: bool = ...,
     write_only: bool = ...,
@@ -101,6 +104,7 @@ def field(
     factory: Callable[[], T],
     primary_key: bool = ...,
     unique: bool = ...,
+    unique_with: Sequence[str] = ...,
     index: bool = ...,
     read_only: bool = ...,
     write_only: bool = ...,
@@ -124,6 +128,7 @@ def field(
     *,
     primary_key: bool = ...,
     unique: bool = ...,
+    unique_with: Sequence[str] = ...,
     index: bool = ...,
     read_only: bool = ...,
     write_only: bool = ...,
@@ -148,6 +153,7 @@ def field(
     factory: Callable[[], Any] | None = None,
     primary_key: bool = False,
     unique: bool = False,
+    unique_with: Sequence[str] = (),
     index: bool = False,
     read_only: bool = False,
     write_only: bool = False,
@@ -174,6 +180,8 @@ def field(
     ``read_only`` fields are set by the server, never by clients; ``write_only`` fields are
     accepted from clients but never shown; ``private`` fields never cross the API at all.
     ``validator`` is attrs-style: ``fn(instance, field, value)`` raising ``ValueError``.
+    ``unique_with=["owner"]`` makes the field unique among documents with the same ``owner``
+    (so a value held by another owner is neither refused nor revealed).
     """
     if default is not attrs.NOTHING and factory is not None:
         raise TypeError("field() takes default or factory, not both")
@@ -181,6 +189,10 @@ def field(
         raise TypeError("a private field never crosses the API; read_only/write_only do not apply")
     if read_only and write_only:
         raise TypeError("a field cannot be both read_only and write_only")
+    if isinstance(unique_with, str):
+        raise TypeError("unique_with takes a list of field names, e.g. unique_with=['owner']")
+    if primary_key and unique_with:
+        raise TypeError("a primary key is unique in the whole collection; unique_with cannot apply")
     validators: tuple[FieldValidator, ...]
     if validator is None:
         validators = ()
@@ -190,7 +202,8 @@ def field(
         validators = tuple(validator)
     options = FieldOptions(
         primary_key=primary_key,
-        unique=unique or primary_key,
+        unique=unique or primary_key or bool(unique_with),
+        unique_with=tuple(unique_with),
         index=index or unique or primary_key,
         read_only=read_only,
         write_only=write_only,

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
 from tbone.data import Model, set_version, version_of
-from tbone.errors import Conflict, NotFound, QueryError, StoreUnavailable, ValidationError
+from tbone.errors import (
+    Conflict,
+    DuplicateKey,
+    NotFound,
+    QueryError,
+    StoreUnavailable,
+    ValidationError,
+)
 
 from .cursor import after, decode_cursor, encode_cursor
 from .path import resolve
@@ -24,7 +33,7 @@ from .query import (
     search_targets,
 )
 from .rewrite import expand_search
-from .store import CollectionSpec, Document, Record, Store
+from .store import SCOPED_UNIQUE_PREFIX, CollectionSpec, Document, Record, Store
 
 __all__ = ["Collection", "Page"]
 
@@ -86,7 +95,8 @@ class Collection(Generic[M]):
         docs = [self._dump(obj) for obj in objs]
         await self._ready()
         if docs:
-            await self.store.insert_docs(self.spec, docs)
+            with self._named_duplicates():
+                await self.store.insert_docs(self.spec, docs)
         for obj in objs:
             set_version(obj, 1)
         return list(objs)
@@ -283,17 +293,43 @@ class Collection(Generic[M]):
     async def _write(self, obj: M, expect_version: int | None) -> M:
         doc = self._dump(obj)
         await self._ready()
-        version = await self.store.replace_doc(self.spec, doc[self.spec.pk], doc, expect_version)
+        with self._named_duplicates():
+            version = await self.store.replace_doc(
+                self.spec, doc[self.spec.pk], doc, expect_version
+            )
         set_version(obj, version)
         return obj
+
+    @contextmanager
+    def _named_duplicates(self) -> Iterator[None]:
+        """A store's ``DuplicateKey`` on a scoped-unique key, told as the field it guards."""
+        try:
+            yield
+        except DuplicateKey as exc:
+            for key, name, scope in self.spec.scoped_unique:
+                if exc.field == key:
+                    within = ", ".join(scope)
+                    raise DuplicateKey(
+                        f"{self.spec.name}: that {name} is already taken (among objects with "
+                        f"the same {within})",
+                        field=name,
+                    ) from exc
+            raise
 
     def _dump(self, obj: M) -> Document:
         if not isinstance(obj, self.model):
             raise TypeError(f"expected a {self.model.__name__}, got {type(obj).__name__}")
-        return obj.to_data(full=True)
+        doc = obj.to_data(full=True)
+        for key, name, scope in self.spec.scoped_unique:
+            value = doc.get(name)
+            doc[key] = None if value is None else _scoped_key([doc.get(n) for n in scope], value)
+        return doc
 
     def _load(self, record: Record) -> M:
-        obj = self.model.from_data(record.doc)
+        doc = record.doc
+        if self.spec.scoped_unique:
+            doc = {k: v for k, v in doc.items() if not k.startswith(SCOPED_UNIQUE_PREFIX)}
+        obj = self.model.from_data(doc)
         set_version(obj, record.version)
         return obj
 
@@ -310,6 +346,11 @@ class Collection(Generic[M]):
         for name in fields:
             resolve(self.model, [name], loc="fields")
         return {*fields, self.spec.pk}
+
+
+def _scoped_key(scope: list[Any], value: Any) -> str:
+    """One text value that is equal exactly when the scope and the value both are."""
+    return json.dumps([*scope, value], separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def _keyset(order: Sequence[Order]) -> bool:

@@ -51,6 +51,9 @@ all documents or none; ``transactions``, ``watch``: see docs/storage.md.
 """
 
 
+SCOPED_UNIQUE_PREFIX = "_unique_"
+
+
 @attrs.frozen
 class CollectionSpec:
     """What a store needs to know about one collection: its name, model, keys and indexes."""
@@ -58,20 +61,38 @@ class CollectionSpec:
     name: str
     model: type[Model]
     pk: str
+    #: top-level keys a store keeps unique (``None`` never collides)
     unique: tuple[str, ...]
     indexes: tuple[str, ...]
+    #: ``field(unique_with=[...])``: (stored key, field, scoping fields). The collection
+    #: stores each as one more unique key holding the scoping values and the field's value
+    #: together, so every store enforces it with its plain unique support.
+    scoped_unique: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def of(cls, model: type[Model], name: str | None = None) -> CollectionSpec:
         fields = fields_of(model)
         pk = pk_of(model)
         others = [f for f in fields.values() if f.name != pk]
+        scoped = tuple(
+            (f"{SCOPED_UNIQUE_PREFIX}{f.name}", f.name, f.options.unique_with)
+            for f in others
+            if f.options.unique_with
+        )
+        for _, field_name, scope in scoped:
+            unknown = [n for n in scope if n not in fields]
+            if unknown:
+                raise TypeError(
+                    f"{model.__name__}.{field_name}: unique_with names unknown fields {unknown}"
+                )
         return cls(
             name=name or model.__name__.lower(),
             model=model,
             pk=pk,
-            unique=tuple(f.name for f in others if f.options.unique),
+            unique=tuple(f.name for f in others if f.options.unique and not f.options.unique_with)
+            + tuple(key for key, _, _ in scoped),
             indexes=tuple(f.name for f in others if f.options.index),
+            scoped_unique=scoped,
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from tbone.data import Model, field, new_id
 
-__all__ = ["KitAuthor", "KitBook", "KitItem"]
+__all__ = ["KitAuthor", "KitBook", "KitCopy", "KitItem"]
 
 
 class KitAuthor(Model):
@@ -30,6 +30,13 @@ class KitBook(Model):
     price: Decimal | None = None
     isbn: str | None = field(default=None, unique=True)
     cost: float = field(default=0.0, private=True)
+
+
+class KitCopy(Model):
+    """A code unique per owner (``unique_with``): two owners may hold the same one."""
+
+    owner: str
+    code: str | None = field(default=None, unique_with=["owner"])
 
 
 class KitItem(Model):

@@ -11,7 +11,7 @@ from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, Val
 from tbone.storage import Collection, Store
 
 from .kit import Behaviour, behaviour
-from .models import KitAuthor, KitBook
+from .models import KitAuthor, KitBook, KitCopy
 
 __all__ = ["BEHAVIOURS"]
 
@@ -188,6 +188,23 @@ async def unique_allows_nulls(store: Store) -> None:
     coll = books(store)
     await coll.insert_many([KitBook(title="a"), KitBook(title="b")])
     assert await coll.count(isbn=None) == 2
+
+
+@behaviour("unique_within_scope", requires="unique")
+async def unique_within_scope(store: Store) -> None:
+    """``unique_with`` fields are unique among documents with the same scope values, and the
+    stored documents read back without the key that enforces it."""
+    coll = store.collection(KitCopy, "kit_copies")
+    mine = await coll.insert(KitCopy(owner="alice", code="A1"))
+    theirs = await coll.insert(KitCopy(owner="bob", code="A1"))
+    err = await _raises(DuplicateKey, coll.insert(KitCopy(owner="alice", code="A1")))
+    assert getattr(err, "field", None) == "code"
+    await _raises(DuplicateKey, coll.update(theirs.id, {"owner": "alice"}))
+    await coll.insert_many([KitCopy(owner="alice"), KitCopy(owner="alice")])  # None: no clash
+    await coll.update(mine.id, {"code": "A2"})
+    await coll.insert(KitCopy(owner="alice", code="A1"))  # free again
+    assert await coll.get(mine.id) == KitCopy(id=mine.id, owner="alice", code="A2")
+    assert await coll.count(owner="alice") == 4
 
 
 @behaviour("unicode")
