@@ -30,10 +30,18 @@ def bench_store_sqlite() -> str:
     return store_sqlite.run()
 
 
+def bench_store_mongo() -> str:
+    from bench import store_mongo  # needs tbone-mongo and a MongoDB server (mongod or SecantusDB)
+
+    return store_mongo.run()
+
+
 def main() -> None:
     print(bench_odm())
     print()
     print(bench_store_sqlite())
+    print()
+    print(bench_store_mongo())
     print()
     print(bench_http())
     print()
