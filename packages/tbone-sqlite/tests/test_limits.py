@@ -16,7 +16,17 @@ import pytest
 
 from tbone import Model, Q, field
 from tbone.errors import DuplicateKey, NotFound, QueryError, ValidationError
-from tbone.storage import CollectionSpec, MemoryStore, Or, Store, compile_where
+from tbone.storage import (
+    And,
+    CollectionSpec,
+    MemoryStore,
+    Node,
+    Not,
+    Or,
+    Query,
+    Store,
+    compile_where,
+)
 from tbone.storage.query import compile_lookup
 from tbone_sqlite import SQLiteStore
 from tbone_sqlite._compile import SQLBuilder
@@ -240,6 +250,19 @@ async def test_deeply_nested_filters_answer_like_the_reference(depth: int) -> No
         chained = chained & ~Q(n=i * 3)
     for q in (where, chained, ~~~~where):
         await _same_answers(ITEMS, q)
+
+
+async def test_a_filter_too_deep_for_the_reference_matcher_is_a_query_error() -> None:
+    node: Node = compile_lookup(Item, "n", 1)
+    for i in range(5_000):  # built directly: Q would need as many nested calls to compile
+        node = Not(node) if i % 2 else And((node, compile_lookup(Item, "n__ne", i)))
+    spec = CollectionSpec.of(Item)
+    async with SQLiteStore() as store:
+        await store.collection(Item).insert(Item(id=1, n=1))
+        with pytest.raises(QueryError, match="nested too deeply"):  # asked of the store itself:
+            await store.count_docs(spec, Query(where=node))  # core's own walks recurse too
+        four = Not(Not(Not(Not(compile_lookup(Item, "n", 1)))))
+        assert await store.count_docs(spec, Query(where=four)) == 1
 
 
 async def test_too_many_parameters_is_a_query_error(store: SQLiteStore) -> None:

@@ -78,9 +78,12 @@ class SQLBuilder:
             op, empty = (" AND ", "1") if isinstance(node, And) else (" OR ", "0")
             return self._join(op, _flatten(node), empty, negated, depth)
         if isinstance(node, Not):
-            if isinstance(node.child, Not):  # two-valued logic: ~~x is x
-                return self._node(node.child.child, negated, depth)
-            return f"NOT {self._node(node.child, True, depth + 1)}"
+            child, odd = node.child, True
+            while isinstance(child, Not):  # two-valued logic: ~~x is x
+                child, odd = child.child, not odd
+            if not odd:
+                return self._node(child, negated, depth)
+            return f"NOT {self._node(child, True, depth + 1)}"
         return self._in_python(node)  # Search: we do not declare text_search, but be exact
 
     def _join(
