@@ -1,4 +1,4 @@
-"""The matrix the hostile corpus runs on: every adapter × every store in this repository.
+"""The matrix the hostile corpus runs on: every adapter x every store in this repository.
 
 :data:`STORES` is the one place a store joins the matrix: a name and a function giving the URL
 of a fresh, empty store for one server. ``mongodb`` joins by itself when a ``mongo_server``

@@ -1,4 +1,4 @@
-"""The hostile HTTP corpus on every adapter × store: the right status, and nothing stored.
+"""The hostile HTTP corpus on every adapter x store: the right status, and nothing stored.
 
 One server per (adapter, store) serves every case; each case is one test, named by its id, and
 fails with every way it went wrong (status seen and expected, what was stored, what broke).
@@ -23,5 +23,6 @@ def test_hostile_http(target: Target, case: HttpCase) -> None:
     problems = play(target, case)
     if problems:
         lines = "\n  ".join(problems)
-        pytest.fail(f"{case.id} ({target.name}; {case.method} {case.path[:120]}):\n  {lines}",
-                    pytrace=False)
+        pytest.fail(
+            f"{case.id} ({target.name}; {case.method} {case.path[:120]}):\n  {lines}", pytrace=False
+        )

@@ -1,4 +1,4 @@
-"""The hostile WebSocket corpus on every adapter × store: the right reply, and nothing stored.
+"""The hostile WebSocket corpus on every adapter x store: the right reply, and nothing stored.
 
 Each case opens its own socket on the (adapter, store) server the module shares; a failure
 names the case id, the frame, the reply seen and the one expected.

@@ -29,21 +29,25 @@ CASES: list[WsCase] = []
 _LIMIT = 1 << 20
 
 
-def case(id: str, frames: Frame | tuple[Frame, ...], replies: Reply | tuple[Reply, ...],
-         **options: Any) -> None:
-    if any(c.id == id for c in CASES):
-        raise ValueError(f"two hostile WebSocket cases are named {id!r}")
+def case(
+    case_id: str,
+    frames: Frame | tuple[Frame, ...],
+    replies: Reply | tuple[Reply, ...],
+    **options: Any,
+) -> None:
+    if any(c.id == case_id for c in CASES):
+        raise ValueError(f"two hostile WebSocket cases are named {case_id!r}")
     frames = frames if isinstance(frames, tuple) else (frames,)
     replies = replies if isinstance(replies, tuple) else (replies,)
-    CASES.append(WsCase(id=id, frames=frames, replies=replies, **options))
+    CASES.append(WsCase(id=case_id, frames=frames, replies=replies, **options))
 
 
-def request(id: Any, method: str, path: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "request", "id": id, "method": method, "path": path, **extra}
+def request(frame_id: Any, method: str, path: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "request", "id": frame_id, "method": method, "path": path, **extra}
 
 
-def subscribe(id: Any = 1, resource: Any = "docs", **extra: Any) -> dict[str, Any]:
-    return {"type": "subscribe", "id": id, "resource": resource, **extra}
+def subscribe(frame_id: Any = 1, resource: Any = "docs", **extra: Any) -> dict[str, Any]:
+    return {"type": "subscribe", "id": frame_id, "resource": resource, **extra}
 
 
 def _deep(depth: int) -> str:
@@ -105,7 +109,13 @@ for name, frame in {
     "server-type-subscribed": {"type": "subscribed", "id": 1},
 }.items():
     case(f"type-{name}", frame, error(400, 1))
-for name, bad_id in {"true": True, "float": 1.5, "object": {"a": 1}, "list": [1], "null": None}.items():
+for name, bad_id in {
+    "true": True,
+    "float": 1.5,
+    "object": {"a": 1},
+    "list": [1],
+    "null": None,
+}.items():
     case(f"id-{name}", request(bad_id, "GET", "/api/docs"), error(400, None))
 for name, odd_id in {
     "surrogate": "\ud800",
@@ -117,10 +127,16 @@ for name, odd_id in {
     "unicode": "\u202e\U0001f600",
 }.items():
     case(f"id-{name}-request", request(odd_id, "GET", "/api/docs"), answered())
-    case(f"id-{name}-subscribe", subscribe(odd_id), (answered() if "surrogate" in name
-                                                    else subscribed(odd_id)))
-case("id-surrogate-unsubscribe", {"type": "unsubscribe", "id": "\ud800", "subscription": "s9"},
-     answered())
+    case(
+        f"id-{name}-subscribe",
+        subscribe(odd_id),
+        (answered() if "surrogate" in name else subscribed(odd_id)),
+    )
+case(
+    "id-surrogate-unsubscribe",
+    {"type": "unsubscribe", "id": "\ud800", "subscription": "s9"},
+    answered(),
+)
 case("id-surrogate-auth", {"type": "auth", "id": "\ud800", "token": "x"}, answered())
 
 # -- requests ------------------------------------------------------------------------------------
@@ -159,10 +175,17 @@ for name, (method, path, body, status) in {
     "unique-taken": ("POST", "/api/docs", {"title": "t", "code": "A-1"}, 409),
     "int64-pk": ("POST", "/api/counters", {"num": 2**64 + 1, "label": "x"}, (201, 400, 422)),
     "in-100000-values": (
-        "GET", "/api/docs?year__in=" + ",".join(map(str, range(100_000))), None, 400
+        "GET",
+        "/api/docs?year__in=" + ",".join(map(str, range(100_000))),
+        None,
+        400,
     ),
-    "search-2000-words": ("GET", "/api/docs?q=" + "+".join("ab" for _ in range(2000)), None,
-                          (200, 400)),
+    "search-2000-words": (
+        "GET",
+        "/api/docs?q=" + "+".join("ab" for _ in range(2000)),
+        None,
+        (200, 400),
+    ),
 }.items():
     extra = {"body": body} if body is not None else {}
     stores = {"stores": "clean"} if name == "int64-pk" else {}
@@ -181,13 +204,22 @@ for name, frame in {
     "no-path": {"type": "request", "id": 1, "method": "GET"},
 }.items():
     case(f"request-{name}", frame, Reply("answered", "4xx", 1))
-case("request-if-match-superscript", request(1, "PATCH", "/api/docs/a1", body={"title": "x"},
-     headers={"If-Match": '"v\u00b2"'}), response(412, 1))
-case("request-if-match-weak", request(1, "PATCH", "/api/docs/a1", body={"title": "x"},
-     headers={"If-Match": 'W/"v1"'}), response(412, 1))
-case("request-wrong-content-type", request(1, "POST", "/api/docs", body={"title": "t"},
-     headers={"Content-Type": "text/plain"}), Reply("response", ("2xx", "4xx"), 1),
-     stores="clean")
+case(
+    "request-if-match-superscript",
+    request(1, "PATCH", "/api/docs/a1", body={"title": "x"}, headers={"If-Match": '"v\u00b2"'}),
+    response(412, 1),
+)
+case(
+    "request-if-match-weak",
+    request(1, "PATCH", "/api/docs/a1", body={"title": "x"}, headers={"If-Match": 'W/"v1"'}),
+    response(412, 1),
+)
+case(
+    "request-wrong-content-type",
+    request(1, "POST", "/api/docs", body={"title": "t"}, headers={"Content-Type": "text/plain"}),
+    Reply("response", ("2xx", "4xx"), 1),
+    stores="clean",
+)
 for name, inject in {
     "box-private": {"box": {"label": "l", "hidden": MARK}},
     "box-read-only": {"box": {"label": "l", "stamp": MARK}},
@@ -195,13 +227,26 @@ for name, inject in {
     "top-private": {"note": MARK},
     "top-read-only": {"status": MARK},
 }.items():
-    case(f"request-inject-{name}-POST", request(1, "POST", "/api/docs", body={"title": "t", **inject}),
-         response((201, 422), 1), stores="clean")
-    case(f"request-inject-{name}-PATCH", request(1, "PATCH", "/api/docs/a1", body=inject),
-         response((200, 422), 1), stores="clean", may_change=("box.label", "boxes"))
-case("request-patch-embedded-keeps-server-values",
-     request(1, "PATCH", "/api/docs/a1", body={"box": {"label": "relabelled"}}),
-     response(200, 1), stores="clean", may_change=("box.label",))
+    case(
+        f"request-inject-{name}-POST",
+        request(1, "POST", "/api/docs", body={"title": "t", **inject}),
+        response((201, 422), 1),
+        stores="clean",
+    )
+    case(
+        f"request-inject-{name}-PATCH",
+        request(1, "PATCH", "/api/docs/a1", body=inject),
+        response((200, 422), 1),
+        stores="clean",
+        may_change=("box.label", "boxes"),
+    )
+case(
+    "request-patch-embedded-keeps-server-values",
+    request(1, "PATCH", "/api/docs/a1", body={"box": {"label": "relabelled"}}),
+    response(200, 1),
+    stores="clean",
+    may_change=("box.label",),
+)
 
 # -- subscriptions -------------------------------------------------------------------------------
 
@@ -244,39 +289,77 @@ for name, where in {
     "string": "title=x",
 }.items():
     case(f"subscribe-filter-{name}", subscribe(1, filter=where), error(400, 1))
-case("subscribe-counters-bad-int", subscribe(1, "counters", filter={"num": "\uff11"}),
-     error(400, 1))
-case("subscribe-counters-int64", subscribe(1, "counters", filter={"num": 2**64 + 1}),
-     subscribed_or_refused(1))
+case(
+    "subscribe-counters-bad-int", subscribe(1, "counters", filter={"num": "\uff11"}), error(400, 1)
+)
+case(
+    "subscribe-counters-int64",
+    subscribe(1, "counters", filter={"num": 2**64 + 1}),
+    subscribed_or_refused(1),
+)
 for name, resource in {"unknown": "nope", "number": 5, "surrogate": "\ud800", "null": None}.items():
     case(f"subscribe-resource-{name}", subscribe(1, resource), error("4xx", 1))
 case("subscribe-cross-user-pk", subscribe(1, pk="b1"), subscribed_or_refused(1))
-case("subscribe-snapshot-bad-filter", subscribe(1, filter={"note": "x"}, snapshot=True),
-     error(400, 1))
+case(
+    "subscribe-snapshot-bad-filter",
+    subscribe(1, filter={"note": "x"}, snapshot=True),
+    error(400, 1),
+)
 case("subscribe-after-garbage", subscribe(1, after="garbage"), subscribed_or_refused(1))
 
 # -- unsubscribe, auth ---------------------------------------------------------------------------
 
-for name, sub in {"unknown": "s999", "empty": "", "number": 5, "null": None,
-                  "surrogate": "\ud800", "list": ["s1"]}.items():
+for name, sub in {
+    "unknown": "s999",
+    "empty": "",
+    "number": 5,
+    "null": None,
+    "surrogate": "\ud800",
+    "list": ["s1"],
+}.items():
     expect = 404 if name == "unknown" else (400, 404)
-    case(f"unsubscribe-{name}", {"type": "unsubscribe", "id": 1, "subscription": sub},
-         error(expect, 1))
+    case(
+        f"unsubscribe-{name}",
+        {"type": "unsubscribe", "id": 1, "subscription": sub},
+        error(expect, 1),
+    )
 case("unsubscribe-missing-subscription", {"type": "unsubscribe", "id": 1}, error(400, 1))
-case("unsubscribe-twice", (subscribe(1), {"type": "unsubscribe", "id": 2, "subscription": "s1"},
-                           {"type": "unsubscribe", "id": 3, "subscription": "s1"}),
-     (subscribed(1), unsubscribed(2), error(404, 3)))
-for name, token in {"wrong": "wrong", "empty": "", "number": 5, "null": None,
-                    "surrogate": "\ud800", "huge": "x" * 100_000, "list": ["alice-token"]}.items():
+case(
+    "unsubscribe-twice",
+    (
+        subscribe(1),
+        {"type": "unsubscribe", "id": 2, "subscription": "s1"},
+        {"type": "unsubscribe", "id": 3, "subscription": "s1"},
+    ),
+    (subscribed(1), unsubscribed(2), error(404, 3)),
+)
+for name, token in {
+    "wrong": "wrong",
+    "empty": "",
+    "number": 5,
+    "null": None,
+    "surrogate": "\ud800",
+    "huge": "x" * 100_000,
+    "list": ["alice-token"],
+}.items():
     expect = 401 if name in ("wrong", "huge") else (400, 401)
     case(f"auth-{name}", {"type": "auth", "id": 1, "token": token}, error(expect, 1))
-case("auth-then-other-users-row", ({"type": "auth", "id": 1, "token": "bob-token"},
-                                   request(2, "GET", "/api/docs/a1")),
-     (Reply("authenticated", None, 1), response(404, 2)))
-for name, query in {"wrong": "token=wrong", "surrogate": "token=%ED%A0%80",
-                    "latin1": "token=alic%E9"}.items():
-    case(f"connect-token-{name}", ({"type": "ping"}, {"type": "ping"}),
-         (error(401, None), closed(4401)), query=query)
+case(
+    "auth-then-other-users-row",
+    ({"type": "auth", "id": 1, "token": "bob-token"}, request(2, "GET", "/api/docs/a1")),
+    (Reply("authenticated", None, 1), response(404, 2)),
+)
+for name, query in {
+    "wrong": "token=wrong",
+    "surrogate": "token=%ED%A0%80",
+    "latin1": "token=alic%E9",
+}.items():
+    case(
+        f"connect-token-{name}",
+        ({"type": "ping"}, {"type": "ping"}),
+        (error(401, None), closed(4401)),
+        query=query,
+    )
 case("connect-token-empty-is-anonymous", subscribe(1), error(401, 1), query="token=")
 
 # -- sizes ---------------------------------------------------------------------------------------
@@ -288,5 +371,8 @@ case("size-one-over", _EXACT[:-2] + 'x"}', closed(1009))
 case("size-binary-one-over", b"\x00" * (_LIMIT + 1), closed(1009))
 case("size-multibyte-over", _HEAD + "\u00e9" * (_LIMIT // 2) + _TAIL, closed(1009))
 case("size-8-mib", _HEAD + "x" * (8 * _LIMIT) + _TAIL, closed(1009, 1006))
-case("size-request-body-over", request(1, "POST", "/api/docs", body={"title": "x" * _LIMIT}),
-     closed(1009))
+case(
+    "size-request-body-over",
+    request(1, "POST", "/api/docs", body={"title": "x" * _LIMIT}),
+    closed(1009),
+)

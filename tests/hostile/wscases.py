@@ -14,6 +14,7 @@ bytes (which may not be UTF-8).
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any, Literal
 
 import attrs
@@ -56,8 +57,10 @@ class Reply:
         if got.get("type") not in kinds:
             return f"got {_short(got)}, expected {self._what()}"
         status = got.get("status")
-        if self.status is not None and got.get("type") in ("error", "response") and not (
-            isinstance(status, int) and status_matches(status, self.status)
+        if (
+            self.status is not None
+            and got.get("type") in ("error", "response")
+            and not (isinstance(status, int) and status_matches(status, self.status))
         ):
             return f"status {status}, expected {describe(self.status)}: {_short(got)}"
         if self.id is not ANY and got.get("id") != self.id:
@@ -69,35 +72,35 @@ class Reply:
         return f"{self.kind}{status}"
 
 
-def error(status: Expect, id: Any = ANY) -> Reply:
-    return Reply("error", status, id)
+def error(status: Expect, frame_id: Any = ANY) -> Reply:
+    return Reply("error", status, frame_id)
 
 
-def response(status: Expect, id: Any = ANY) -> Reply:
-    return Reply("response", status, id)
+def response(status: Expect, frame_id: Any = ANY) -> Reply:
+    return Reply("response", status, frame_id)
 
 
-def refused(status: Expect, id: Any = ANY) -> Reply:
+def refused(status: Expect, frame_id: Any = ANY) -> Reply:
     """``status`` in an error frame or in a response frame."""
-    return Reply("error|response", status, id)
+    return Reply("error|response", status, frame_id)
 
 
-def answered(id: Any = ANY) -> Reply:
+def answered(frame_id: Any = ANY) -> Reply:
     """An error or response frame of any status below 500 (either answer is right)."""
-    return Reply("answered", ("2xx", "3xx", "4xx"), id)
+    return Reply("answered", ("2xx", "3xx", "4xx"), frame_id)
 
 
-def subscribed(id: Any = ANY) -> Reply:
-    return Reply("subscribed", None, id)
+def subscribed(frame_id: Any = ANY) -> Reply:
+    return Reply("subscribed", None, frame_id)
 
 
-def subscribed_or_refused(id: Any = ANY) -> Reply:
+def subscribed_or_refused(frame_id: Any = ANY) -> Reply:
     """Either a subscription or an error frame below 500."""
-    return Reply("subscribed|error", "4xx", id)
+    return Reply("subscribed|error", "4xx", frame_id)
 
 
-def unsubscribed(id: Any = ANY) -> Reply:
-    return Reply("unsubscribed", None, id)
+def unsubscribed(frame_id: Any = ANY) -> Reply:
+    return Reply("unsubscribed", None, frame_id)
 
 
 def pong() -> Reply:
@@ -168,10 +171,8 @@ def _converse(target: Target, case: WsCase) -> list[str]:
 
 
 def _exchange(ws: ClientConnection, frame: Frame, reply: Reply) -> str | None:
-    try:
+    with suppress(ConnectionClosed):  # the server may close while a large frame goes out
         _send(ws, frame)
-    except ConnectionClosed:
-        pass  # the server may close while a large frame is still going out
     try:
         text = ws.recv(timeout=_REPLY_WAIT)
     except ConnectionClosed:
