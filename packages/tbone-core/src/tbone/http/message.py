@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from ..errors import BadRequest
+
 __all__ = ["Headers", "Request", "Response"]
 
 
@@ -61,8 +63,17 @@ class Request:
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        """The query string as ordered (name, value) pairs, blank values kept."""
-        return parse_qsl(self.query_string, keep_blank_values=True)
+        """The query string as ordered (name, value) pairs, blank values kept.
+
+        ``BadRequest`` when a percent-encoded name or value is not UTF-8 (a lone surrogate's
+        encoding among them): replacing it would make it another, possibly real, value.
+        """
+        try:
+            return parse_qsl(self.query_string, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest(
+                "the query string is not valid UTF-8 once percent-decoded", slug="bad-url"
+            ) from None
 
 
 @attrs.frozen

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FrameError, LimitExceeded, NotAuthenticated, NotFound
+from ..errors import BadRequest, FrameError, LimitExceeded, NotAuthenticated, NotFound
 from ..http.message import Headers, Request
 from ..http.problem import problem_for
 from ..jsontext import encode
@@ -81,7 +81,7 @@ class Session:
         self.subscriptions: dict[str, LiveSubscription] = {}
         self._send = send
         self._close = close
-        self._token: str | None = _query_token(request)
+        self._token: str | None = None
         self._outbox: collections.deque[str] = collections.deque()
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
@@ -110,6 +110,7 @@ class Session:
     async def start(self) -> bool:
         """Authenticate the connection; on refusal send an error frame, close, return False."""
         try:
+            self._token = _query_token(self.request)
             self.user = await self._authenticate(self.authenticator)
         except NotAuthenticated as exc:
             await self._send_now(error_frame(None, *problem_for(exc)[:2]))
@@ -312,7 +313,10 @@ class Session:
         return sub
 
     def _unsubscribe(self, frame: dict[str, Any]) -> None:
-        sub = self.subscriptions.pop(str(frame.get("subscription")), None)
+        name = frame.get("subscription")
+        if not isinstance(name, str):
+            raise FrameError("an unsubscribe frame needs a 'subscription' string", frame["id"])
+        sub = self.subscriptions.pop(name, None)
         if sub is None:
             raise NotFound(
                 f"there is no subscription {frame.get('subscription')!r} on this connection"
@@ -440,7 +444,13 @@ def _ascii(raw: str) -> str:
 
 
 def _query_token(request: Request) -> str | None:
-    for name, value in request.query:
+    try:
+        pairs = request.query
+    except BadRequest:
+        raise NotAuthenticated(
+            "the query string is not valid UTF-8, so its token cannot be read"
+        ) from None
+    for name, value in pairs:
         if name in ("token", "access_token") and value:
             return value
     return None

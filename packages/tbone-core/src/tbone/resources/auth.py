@@ -88,9 +88,11 @@ class BearerToken:
             result = self._verify(token)
             return await result if isinstance(result, Awaitable) else result
         # Compare every known token in constant time so timing does not reveal a prefix.
+        # Header text may carry undecodable bytes as surrogate escapes (Sanic): compare bytes.
+        given = token.encode("utf-8", "surrogateescape")
         found = None
         for known, user in self._tokens.items():
-            if hmac.compare_digest(known.encode(), token.encode()):
+            if hmac.compare_digest(known.encode("utf-8", "surrogateescape"), given):
                 found = user
         return found
 
