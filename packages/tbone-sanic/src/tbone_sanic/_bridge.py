@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["make_handler", "make_ws_handler", "route_unknown_methods"]
 
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse | None]]
-# Seconds a server-side close may take (a client that does not read blocks the close frame).
-CLOSE_TIMEOUT = 5.0
 
 
 class _RawResponse(HTTPResponse):
@@ -58,19 +55,17 @@ def make_ws_handler(api: API, http: Handler) -> Handler:
     async def session(request: SanicRequest, ws: WebsocketImplProtocol) -> None:
         _stop_timeout_checks(request)
         tbone_session = api.open_session(_to_tbone(request, b""), send=ws.send, close=_closer(ws))
-        try:
-            if await tbone_session.start():
-                while True:
-                    try:
-                        message = await ws.recv()
-                    except (ConnectionClosed, WebsocketClosed):
-                        break  # closed by the client, the server, or Sanic (1009 when too big)
-                    if message is not None:
-                        await tbone_session.receive(
-                            message if isinstance(message, str) else bytes(message)
-                        )
-        finally:
-            await tbone_session.finish()
+
+        async def receive() -> str | bytes | None:
+            while True:
+                try:
+                    message = await ws.recv()
+                except (ConnectionClosed, WebsocketClosed):
+                    return None  # closed by the client, the server, or Sanic (1009 when too big)
+                if message is not None:  # None: a recv() interrupted without a message
+                    return message if isinstance(message, str) else bytes(message)
+
+        await tbone_session.run(receive)
 
     async def handler(request: SanicRequest) -> HTTPResponse | None:
         if request.headers.get("upgrade", "").lower() != "websocket":
@@ -106,10 +101,12 @@ def _stop_timeout_checks(request: SanicRequest) -> None:
 
 def _closer(ws: WebsocketImplProtocol) -> Callable[[int, str], Awaitable[None]]:
     async def close(code: int, reason: str) -> None:
-        try:
-            await asyncio.wait_for(ws.close(code, reason), CLOSE_TIMEOUT)
-        except TimeoutError:
-            ws.fail_connection(code, reason)
+        # Not ``await ws.close()``: it waits for room in the write buffer, which a client that
+        # does not read never makes, and its close frame is lost when that wait is given up
+        # (the client saw 1006, not 1008). end_connection() writes the close frame behind what
+        # is already buffered, then Sanic waits WEBSOCKET_TIMEOUT (10 s) for the client's
+        # answer before dropping the connection. The session has already stopped its writer.
+        ws.end_connection(code, reason)  # type: ignore[no-untyped-call] # untyped in Sanic
 
     return close
 
