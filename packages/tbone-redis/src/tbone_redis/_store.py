@@ -6,13 +6,21 @@ Cluster slot, which a script touching several keys needs):
 - ``docs``      hash  primary key (canonical JSON) -> document (JSON)
 - ``versions``  hash  primary key -> version (1 on insert, +1 per write)
 - ``uvals``     hash  primary key -> the document's unique values (JSON array)
+- ``ivals``     hash  primary key -> the document's index entries (JSON array, see ``_index``)
+- ``meta``      hash  ``index`` -> the index definition the ``ix:`` keys are complete for
 - ``unique:<field>`` hash  value (canonical JSON) -> primary key, one per unique field
+- ``ix:<field>:eq:<value>`` set, ``ix:<field>:num`` / ``ix:<field>:lex`` sorted sets: the
+  secondary indexes of fields marked ``index`` or ``unique`` (``_index``)
 
-Every write is one Lua script (see ``_scripts``), so version checks, unique checks and the write
-are atomic, and a bulk insert stores all documents or none. Queries read ``docs`` and ``versions``
-in one MULTI and evaluate the query with core's reference ``matches`` / ``sort_records``: exactly
-the memory store's semantics, at the price of reading the whole collection per query (fine for
-sessions, caches and small collections; use a store with native queries for large ones).
+Every write is one Lua script (see ``_scripts``), so version checks, unique checks, index
+maintenance and the write are atomic, and a bulk insert stores all documents or none.
+
+A query whose filter is an AND with a primary key ``exact``/``in`` or an ``exact``, ``in``,
+range or ``startswith`` conjunct on an indexed field runs the ``FIND`` script: it measures
+each usable index, reads only the documents of the smallest (``_plan``), and the query is then
+evaluated on them with core's reference ``matches`` / ``sort_records``, exactly the memory
+store's semantics. Other queries (OR, NOT, unindexed fields) read ``docs`` and ``versions`` in
+one MULTI and evaluate the query on the whole collection.
 """
 
 from __future__ import annotations
@@ -29,9 +37,13 @@ from redis.commands.core import AsyncScript
 
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, ValidationError
 from tbone.storage import CollectionSpec, Document, Query, Record, Store, matches, sort_records
+from tbone.storage.query import Node
 
 from . import _scripts
 from ._errors import safe_url, store_errors
+from ._index import Indexes
+from ._plan import Planner
+from ._rebuild import ensure_indexes
 
 __all__ = ["RedisStore"]
 
@@ -45,7 +57,8 @@ class RedisStore(Store):
     """A document store in Redis: ``tbone.connect("redis://localhost:6379/0")``.
 
     ``prefix`` (default ``"tbone:"``, or ``?prefix=`` in the URL) starts every key, so several
-    applications can share a database. Queries scan the collection (see the module docstring).
+    applications can share a database. Queries on indexed fields read only the documents their
+    index finds; others scan the collection (see the module docstring).
     """
 
     tbone_plugin_api = 1
@@ -57,6 +70,7 @@ class RedisStore(Store):
         self._client: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._open_lock = asyncio.Lock()
+        self._plans: dict[str, tuple[CollectionSpec, Planner]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> Self:
@@ -84,7 +98,7 @@ class RedisStore(Store):
                 raise
             self._scripts = {
                 name: client.register_script(getattr(_scripts, name))
-                for name in ("INSERT", "REPLACE", "DELETE")
+                for name in ("INSERT", "REPLACE", "DELETE", "FIND", "REINDEX", "MARK")
             }
             self._client = client
 
@@ -99,15 +113,17 @@ class RedisStore(Store):
     async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
         if not docs:
             return
-        args: list[Any] = [len(spec.unique)]
+        indexes = self._planner(spec).indexes
+        args: list[Any] = [indexes.marker, len(spec.unique)]
         for doc in docs:
-            args += [_pk(doc[spec.pk]), _json(doc), *_unique_values(spec, doc)]
+            pk = _pk(doc[spec.pk])
+            args += [pk, _json(doc), indexes.entries(doc, pk), *_unique_values(spec, doc)]
         reply = await self._run(spec, "INSERT", args, "insert documents")
         self._check(spec, reply, None, docs)
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
-        records = await self._scan(spec)
         where = query.where
+        records = await self._candidates(spec, where)
         found = records if where is None else [r for r in records if matches(where, r.doc)]
         found = sort_records(found, query.order)
         end = None if query.limit is None else query.offset + query.limit
@@ -120,12 +136,16 @@ class RedisStore(Store):
     async def replace_doc(
         self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
     ) -> int:
-        args = [_pk(pk), _expected(expect_version), _json(doc), *_unique_values(spec, doc)]
+        indexes = self._planner(spec).indexes
+        key = _pk(pk)
+        args = [indexes.marker, key, _expected(expect_version), _json(doc),
+                indexes.entries(doc, key), *_unique_values(spec, doc)]  # fmt: skip
         reply = await self._run(spec, "REPLACE", args, f"replace {pk!r}")
         return self._check(spec, reply, pk, [doc])
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
-        reply = await self._run(spec, "DELETE", [_pk(pk), _expected(expect_version)], "delete")
+        args = [self._planner(spec).indexes.marker, _pk(pk), _expected(expect_version)]
+        reply = await self._run(spec, "DELETE", args, "delete")
         self._check(spec, reply, pk)
 
     # -- faster conveniences ------------------------------------------------------------------
@@ -153,7 +173,21 @@ class RedisStore(Store):
             with store_errors(self.url, f"count {spec.name}"):
                 count: int = await client.hlen(self._keys(spec)[1])
             return count
-        return sum(1 for r in await self._scan(spec) if matches(query.where, r.doc))
+        where = query.where
+        return sum(1 for r in await self._candidates(spec, where) if matches(where, r.doc))
+
+    async def prepare(self, spec: CollectionSpec) -> None:
+        """Build the secondary indexes when they are missing or for another definition.
+
+        Data written before the indexes existed (or before a field was marked ``index``) is
+        indexed here, once, in batches of ``REINDEX_BATCH`` (500) documents (one script each, so
+        the server is never blocked for long); finds scan until it is done.
+        """
+        client = await self._ready()
+        with store_errors(self.url, f"index {spec.name}"):
+            await ensure_indexes(
+                client, self._keys(spec), self._scripts, self._planner(spec).indexes
+            )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -163,8 +197,35 @@ class RedisStore(Store):
             f"{base}docs",
             f"{base}versions",
             f"{base}uvals",
+            f"{base}ivals",
+            f"{base}meta",
             *(f"{base}unique:{name}" for name in spec.unique),
         ]
+
+    def _planner(self, spec: CollectionSpec) -> Planner:
+        known = self._plans.get(spec.name)
+        if known is not None and (known[0] is spec or known[0] == spec):
+            return known[1]
+        planner = Planner(spec, Indexes.of(spec), _pk)
+        self._plans[spec.name] = (spec, planner)
+        return planner
+
+    async def _candidates(self, spec: CollectionSpec, where: Node | None) -> list[Record]:
+        """Documents that may match ``where``: those of its best index, else all of them."""
+        planner = self._planner(spec)
+        probes = planner.probes(where)
+        if probes:
+            docs_key, versions_key = self._keys(spec)[:2]
+            keys = [docs_key, versions_key, self._keys(spec)[4]]
+            await self._ready()
+            with store_errors(self.url, f"read {spec.name}"):
+                reply = await self._scripts["FIND"](
+                    keys=keys, args=[planner.indexes.marker, *probes]
+                )
+            if reply[0] == b"ok":
+                pairs = iter(reply[1:])
+                return [Record(json.loads(d), int(v)) for d, v in zip(pairs, pairs, strict=True)]
+        return await self._scan(spec)
 
     async def _scan(self, spec: CollectionSpec) -> list[Record]:
         docs_key, versions_key = self._keys(spec)[:2]
