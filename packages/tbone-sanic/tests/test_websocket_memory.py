@@ -14,16 +14,19 @@ import json
 from sanic.server.protocols.websocket_protocol import WebSocketProtocol
 from websockets.asyncio.client import connect
 
+from tbone.realtime import Session
 from tbone.testing.transport import build_api
 from tbone_sanic import SanicTransport
 
 
 def _upgraded_connections() -> int:
+    """Sanic connections upgraded to WebSockets, and TBone sessions, still in memory."""
     gc.collect()
     return sum(
         1
         for obj in gc.get_objects()
-        if isinstance(obj, WebSocketProtocol) and obj.websocket is not None
+        if isinstance(obj, Session)
+        or (isinstance(obj, WebSocketProtocol) and obj.websocket is not None)
     )
 
 
