@@ -26,4 +26,3 @@ class TestAiohttpOnSqlite(OnSqlite):
 
 class TestSanicOnSqlite(OnSqlite):
     transport = "sanic"
-    xfail = {"ws_text_frame_not_utf8": "Sanic drops a text frame that is not UTF-8 (no 1007)"}

@@ -85,6 +85,8 @@ def _normalise(value: Any, ids: dict[str, str]) -> Any:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     for title, pk in ids.items():
         text = text.replace(pk, f"<{title}>")
+    # ETags hash the body, generated ids included: equal bodies are checked, tags only present
+    text = re.sub(r'"ETag": "\\"[A-Za-z0-9_-]+\\""', '"ETag": "<etag>"', text)
     return json.loads(re.sub(r"\b[0-9a-f]{32}\b", "<new id>", text))
 
 

@@ -336,8 +336,11 @@ def test_missing_known_scheme_names_the_extra(
     assert isinstance(info.value, LookupError)
 
 
-def test_missing_store_message_lists_what_is_installed(make_dist: MakeDist) -> None:
+def test_missing_store_message_lists_what_is_installed(
+    make_dist: MakeDist, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_dist("tbone-couch", "1.0", {"tbone.backends": {"couchdb": "CouchStore"}}, COUCH)
+    _uninstall(monkeypatch, "mongodb")  # tbone-mongo may be installed: pretend it is not
     with plugins.register("backend", "fake", FakeStore), pytest.raises(PluginNotFound) as info:
         plugins.load("backend", "mongodb")
     message = str(info.value)

@@ -10,9 +10,11 @@ from sanic.compat import Header
 from sanic.exceptions import MethodNotAllowed, WebsocketClosed
 from sanic.request import Request as SanicRequest
 from sanic.response import HTTPResponse
+from sanic.server.websockets.frame import WebsocketFrameAssembler
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from websockets.exceptions import ConnectionClosed
 
+from tbone.http.body import read_body
 from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
 
@@ -54,6 +56,7 @@ def make_ws_handler(api: API, http: Handler) -> Handler:
 
     async def session(request: SanicRequest, ws: WebsocketImplProtocol) -> None:
         _stop_timeout_checks(request)
+        _close_on_invalid_utf8(ws)
         tbone_session = api.open_session(_to_tbone(request, b""), send=ws.send, close=_closer(ws))
 
         async def receive() -> str | bytes | None:
@@ -99,6 +102,30 @@ def _stop_timeout_checks(request: SanicRequest) -> None:
         timer.cancel()
 
 
+class _CheckedAssembler(WebsocketFrameAssembler):
+    """Sanic's frame assembler, closing with 1007 (RFC 6455 §8.1) on a text frame that is not
+    UTF-8.
+
+    Sanic decodes text frames in its assembler, in a background task: a decoding error there
+    is logged as an unretrieved task exception, the frame is dropped and the socket stays open
+    with the client waiting for an answer. Here it becomes the close the protocol asks for, as
+    aiohttp does.
+    """
+
+    __slots__ = ()
+
+    async def put(self, frame: Any) -> None:
+        try:
+            await super().put(frame)
+        except UnicodeDecodeError:
+            self.protocol.end_connection(1007, "invalid UTF-8")  # type: ignore[no-untyped-call] # untyped in Sanic
+
+
+def _close_on_invalid_utf8(ws: WebsocketImplProtocol) -> None:
+    # Right after the handshake, before the first frame is read: nothing is assembled yet.
+    ws.assembler = _CheckedAssembler(ws)
+
+
 def _closer(ws: WebsocketImplProtocol) -> Callable[[int, str], Awaitable[None]]:
     async def close(code: int, reason: str) -> None:
         # Not ``await ws.close()``: it waits for room in the write buffer, which a client that
@@ -134,7 +161,15 @@ def route_unknown_methods(app: Sanic[Any, Any], api: API) -> None:
 
 
 async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
-    body = await _read_body(request, api.max_body_size)
+    # Any: Sanic types request.stream as a protocol without read(); it is the connection's Http.
+    stream: Any = request.stream
+    body = (
+        b""
+        if stream is None
+        else await read_body(
+            stream.read, declared=request.headers.get("content-length"), limit=api.max_body_size
+        )
+    )
     if body is None:
         return _to_sanic(api.body_too_large())
     return _to_sanic(await api.handle(_to_tbone(request, body)))
@@ -142,32 +177,21 @@ async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
 
 def _to_tbone(request: SanicRequest, body: bytes) -> Request:
     path, _, query = request.raw_url.partition(b"?")
-    headers = list(request.headers.items())
+    # Header values as their bytes read in Latin-1, as every adapter gives them (Sanic decodes
+    # UTF-8 with surrogate escapes for the bytes that are not).
+    headers = [(name, _latin1(value)) for name, value in request.headers.items()]
     return Request(request.method, _ascii(path), _ascii(query), headers, body)
-
-
-async def _read_body(request: SanicRequest, limit: int) -> bytes | None:
-    """The whole body, or ``None`` as soon as it is known to be larger than ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    # Any: Sanic types request.stream as a protocol without read(); it is the connection's Http.
-    stream: Any = request.stream
-    if stream is None:
-        return b""
-    chunks: list[bytes] = []
-    size = 0
-    while (chunk := await stream.read()) is not None:
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _to_sanic(response: Response) -> HTTPResponse:
     headers = Header(list(response.headers))
     return _RawResponse(response.body, status=response.status, headers=headers)
+
+
+def _latin1(value: str) -> str:
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
 def _ascii(target: bytes) -> str:

@@ -79,7 +79,7 @@ class SanicTransport(Transport):
         app.register_listener(_lifespan(api.startup), "before_server_start")
         # Shutdown listeners run last-registered first: this one before Sanic cancels the
         # WebSocket handlers (registered by enable_websocket above).
-        app.register_listener(_lifespan(api.hub.close_sessions), "before_server_stop")
+        app.register_listener(_lifespan(api.stopping), "before_server_stop")
         app.register_listener(_lifespan(api.shutdown), "after_server_stop")
 
     def serve(self, api: API, *, host: str = "127.0.0.1", port: int = 8000) -> None:

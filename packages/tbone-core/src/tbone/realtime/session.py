@@ -78,6 +78,7 @@ class Session:
         self.owner = owner
         self.user: Any = None
         self.closed = False
+        self._overflowed = False
         self.subscriptions: dict[str, LiveSubscription] = {}
         self._send = send
         self._close = close
@@ -153,7 +154,7 @@ class Session:
         ``send_queue_bytes``); one frame larger than the byte bound is accepted into an
         empty queue, so a big reply is never refused for its size alone.
         """
-        if self.closed:
+        if self.closed or self._overflowed:
             return
         size = _size(text)
         limits = self.limits
@@ -166,6 +167,7 @@ class Session:
                 len(self._outbox),
                 self._outbox_bytes,
             )
+            self._overflowed = True  # nothing more is queued (or logged) while it closes
             self._spawn(self.close(CloseCode.POLICY, "send queue overflow"), "overflow close")
             return
         self._outbox.append(text)
