@@ -30,4 +30,3 @@ class TestAiohttpOnMongo(OnMongo):
 @pytest.mark.skipif("sanic" not in _TRANSPORTS, reason="tbone-sanic is not installed")
 class TestSanicOnMongo(OnMongo):
     transport = "sanic"
-    xfail = {"ws_text_frame_not_utf8": "Sanic drops a text frame that is not UTF-8 (no 1007)"}

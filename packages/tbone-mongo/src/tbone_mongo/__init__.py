@@ -17,7 +17,6 @@ from ._objectid import ObjectId
 
 if TYPE_CHECKING:
     from ._store import MongoStore
-    from ._watch import Change
 
 __version__ = "0.1.0"
 
@@ -30,8 +29,8 @@ def __getattr__(name: str) -> Any:
         from ._store import MongoStore
 
         return MongoStore
-    if name == "Change":
-        from ._watch import Change
+    if name == "Change":  # core's, re-exported: what store.watch() yields
+        from tbone.storage import Change
 
         return Change
     raise AttributeError(f"module 'tbone_mongo' has no attribute {name!r}")

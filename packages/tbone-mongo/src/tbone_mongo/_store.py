@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar
 
 from tbone.errors import Conflict, NotFound, StoreError, StoreUnavailable
 from tbone.storage import (
+    Change,
     CollectionSpec,
     Document,
     Query,
@@ -34,12 +35,13 @@ from ._compile import Compiler
 from ._errors import DRIVER_ERRORS, translate
 from ._handle import Handle
 from ._url import client_options, database_of
-from ._watch import Change, watch_changes
+from ._watch import watch_changes
 
 __all__ = ["MongoStore"]
 
 T = TypeVar("T")
 log = logging.getLogger("tbone_mongo")
+_NAMESPACE_EXISTS: Final = 48
 
 _REPLACE_ATTEMPTS: Final = 8
 _INDEX_TAG: Final = "tbone_"
@@ -175,6 +177,28 @@ class MongoStore(Store):
     async def prepare(self, spec: CollectionSpec) -> None:
         await self.open()
         await self._run(spec.name, spec.pk, self._indexes(spec))
+        if "watch" in self.capabilities:
+            await self._run(spec.name, spec.pk, self._keep_images(spec))
+
+    async def _keep_images(self, spec: CollectionSpec) -> None:
+        """Ask the server to keep pre-images, so that change events of deletes (and of
+        updates) carry the document as it was: subscribers' scopes and filters can then be
+        checked for them. Servers without the option (MongoDB < 6.0) send bare deletes."""
+        from pymongo.errors import OperationFailure  # the driver, imported with the store
+
+        handle = self._connect()
+        name = self.prefix + spec.name
+        try:
+            await handle.command({"create": name})
+        except OperationFailure as exc:
+            if exc.code != _NAMESPACE_EXISTS:
+                raise
+        try:
+            await handle.command(
+                {"collMod": name, "changeStreamPreAndPostImages": {"enabled": True}}
+            )
+        except OperationFailure as exc:
+            log.info("%s keeps no pre-images (%s): deletes will carry the key only", name, exc)
 
     async def _indexes(self, spec: CollectionSpec) -> None:
         coll = self._coll(spec)

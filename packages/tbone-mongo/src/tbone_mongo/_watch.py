@@ -15,8 +15,9 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final, Literal
 
-import attrs
 from pymongo import errors as pe
+
+from tbone.storage import Change
 
 from ._codec import Codec
 from ._handle import Handle
@@ -34,27 +35,6 @@ _OPS: Final[dict[str, Op]] = {
 }
 _LOST: Final = frozenset({260, 280, 286})  # InvalidResumeToken, ChangeStreamFatalError, HistoryLost
 _RETRY_DELAY: Final = (0.05, 0.1, 0.2, 0.5, 1.0)
-
-
-@attrs.frozen
-class Change:
-    """One committed change.
-
-    ``collection`` is the TBone collection name; ``op`` ``created``, ``updated`` or
-    ``deleted``; ``pk`` the primary key in wire form; ``doc`` the document after the change in
-    wire form (``None`` for deletes, and for updates of a document deleted since); ``version``
-    the version that document is at; ``before`` the document before the change where the
-    server keeps pre-images, else ``None``; ``token`` the resume token to pass as
-    ``resume_after`` to go on after this change.
-    """
-
-    collection: str
-    op: Op
-    pk: Any
-    doc: dict[str, Any] | None
-    version: int | None
-    before: dict[str, Any] | None
-    token: Mapping[str, Any]
 
 
 async def watch_changes(

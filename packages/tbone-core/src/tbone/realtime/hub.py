@@ -23,6 +23,7 @@ from ..resources.context import Context
 from ..resources.resource import Resource
 from ..storage.matcher import matches
 from ..storage.query import Node
+from ..storage.store import Change, Store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,13 +70,18 @@ class EventHub:
         self._by_resource: dict[str, dict[int, LiveSubscription]] = {}
         self._inbox: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
+        self._watchers: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on the channel, and on the change stream of every store that has one."""
         await self.channel.open()
         self._inbox = await self.channel.subscribe(self.topic)
         self._task = asyncio.create_task(self._listen(self._inbox), name="tbone event hub")
+        for store, resources in _watched(self.resources).items():
+            task = asyncio.create_task(self._watch(store, resources), name="tbone change stream")
+            self._watchers.append(task)
 
     async def close_sessions(self) -> None:
         """Close every connected WebSocket with 1001, all at once.
@@ -93,10 +99,12 @@ class EventHub:
 
     async def stop(self) -> None:
         await self.close_sessions()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = [*self._watchers, *([self._task] if self._task is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        self._watchers.clear()
         if self._inbox is not None:
             await self._inbox.aclose()
             self._inbox = None
@@ -127,7 +135,13 @@ class EventHub:
     # -- events -----------------------------------------------------------------------------
 
     async def publish(self, resource: Resource[Any], event: str, obj: Model) -> None:
-        """Send one committed write to every process; a channel failure is logged, not raised."""
+        """Send one committed write to every process; a channel failure is logged, not raised.
+
+        Writes to a store that has ``watch`` are not sent: its change stream reports them, with
+        every other program's writes, to every process (each delivers to its own sockets).
+        """
+        if resource.store.supports("watch"):
+            return
         if self.channel.in_process and resource.name not in self._by_resource:
             return  # nobody anywhere is listening: skip encoding the envelope
         envelope = {
@@ -152,21 +166,79 @@ class EventHub:
             except Exception:  # one bad envelope must not stop the hub
                 log.exception("could not deliver an event")
 
+    async def _watch(self, store: Store, resources: list[Resource[Any]]) -> None:
+        """Deliver the changes a store reports (its own and other programs' writes)."""
+        by_collection = {r.collection.spec.name: r for r in resources}
+        specs = [r.collection.spec for r in resources]
+        while True:
+            try:
+                async for change in store.watch(specs):
+                    resource = by_collection.get(change.collection)
+                    if resource is not None:
+                        await self._deliver_change(resource, change)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken stream must not end live events: open it again
+                log.exception("the change stream of %r failed; reopening it", store)
+                await asyncio.sleep(1.0)
+
+    async def _deliver_change(self, resource: Resource[Any], change: Change) -> None:
+        doc = change.before if change.op == "deleted" else change.doc
+        if doc is None:
+            if change.op == "deleted":
+                self._deliver_bare_delete(resource, change.pk)
+            return  # an update of a document deleted since: its delete follows
+        try:
+            await self.deliver(resource, change.op, doc, change.version)
+        except TBoneError as exc:  # written by another program, it may not fit the model
+            log.warning(
+                "a change to %s %r does not fit %s and was not sent: %s",
+                resource.name,
+                change.pk,
+                resource.model.__name__,
+                exc,
+            )
+
+    def _deliver_bare_delete(self, resource: Resource[Any], pk: Any) -> None:
+        """A delete the store kept no image of: sent, with the key only, to subscriptions that
+        need no data to decide (no scope, no permissions to check against the object)."""
+        subs = self._by_resource.get(resource.name)
+        if not subs or resource.active_permissions():
+            return
+        frame_tail = f',"resource":{json.dumps(resource.name)},"event":"deleted","pk":'
+        for sub in list(subs.values()):
+            if sub.scope is None and "deleted" in sub.events and sub.pk in (None, pk):
+                sub.session.enqueue(
+                    '{"type":"event","subscription":'
+                    + sub.id_json
+                    + frame_tail
+                    + json.dumps(pk)
+                    + "}"
+                )
+
     async def dispatch(self, message: bytes) -> None:
         envelope = json.loads(message)
-        name = envelope["resource"]
+        resource = self.resources.get(envelope["resource"])
+        if resource is not None:
+            await self.deliver(
+                resource, envelope["event"], envelope["doc"], envelope.get("version")
+            )
+
+    async def deliver(
+        self, resource: Resource[Any], event: str, doc: dict[str, Any], version: int | None
+    ) -> None:
+        """Send one committed write (``doc`` in stored form) to the subscriptions it concerns,
+        each seeing it as its subscriber may."""
+        name = resource.name
         subs = self._by_resource.get(name)
-        resource = self.resources.get(name)
-        if not subs or resource is None:
+        if not subs:
             return
-        event: str = envelope["event"]
-        doc: dict[str, Any] = envelope["doc"]
         pk = doc.get(resource.pk)
         wanted = [s for s in list(subs.values()) if s.wants(event, pk, doc)]
         if not wanted:
             return
         obj = resource.model.from_data(doc)
-        set_version(obj, envelope.get("version"))
+        set_version(obj, version)
         # The data is encoded once and each frame is built by concatenation: with a thousand
         # subscribers, per-subscriber JSON encoding would dominate the fan-out.
         head = (
@@ -187,6 +259,15 @@ class EventHub:
                 else encode_json(resource.serialize(obj, sub.ctx)).decode()
             )
             sub.session.enqueue('{"type":"event","subscription":' + sub.id_json + head + data + "}")
+
+
+def _watched(resources: Mapping[str, Resource[Any]]) -> dict[Store, list[Resource[Any]]]:
+    """The resources of each store that reports its own changes."""
+    found: dict[Store, list[Resource[Any]]] = {}
+    for resource in resources.values():
+        if resource.store.supports("watch"):
+            found.setdefault(resource.store, []).append(resource)
+    return found
 
 
 def _custom_serializer(resource: Resource[Any]) -> bool:

@@ -27,13 +27,14 @@ from .query import (
     parse_order,
 )
 from .rewrite import expand_search
-from .store import CAPABILITIES, CollectionSpec, Document, Record, Store
+from .store import CAPABILITIES, Change, CollectionSpec, Document, Record, Store
 
 __all__ = [
     "CAPABILITIES",
     "LOOKUPS",
     "Allowed",
     "And",
+    "Change",
     "Collection",
     "CollectionSpec",
     "Document",

@@ -21,12 +21,13 @@ Application code does not call these methods: it uses :meth:`Store.collection`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
 import attrs
 
 from tbone.data import Model, fields_of, pk_of
+from tbone.errors import StoreError
 from tbone.lifecycle import Lifecycle
 
 from .path import resolve
@@ -35,7 +36,7 @@ from .query import Filter, Query
 if TYPE_CHECKING:
     from .collection import Collection
 
-__all__ = ["CAPABILITIES", "CollectionSpec", "Document", "Record", "Store"]
+__all__ = ["CAPABILITIES", "Change", "CollectionSpec", "Document", "Record", "Store"]
 
 M = TypeVar("M", bound=Model)
 
@@ -102,6 +103,26 @@ class Record:
 
     doc: Document
     version: int
+
+
+@attrs.frozen
+class Change:
+    """One committed change reported by a store with the ``watch`` capability.
+
+    ``collection`` is the TBone collection name; ``op`` ``created``, ``updated`` or
+    ``deleted``; ``pk`` the primary key in wire form; ``doc`` the document after the change
+    (``None`` for deletes, and for updates of a document deleted since); ``version`` its
+    version; ``before`` the document before the change where the store keeps it; ``token`` an
+    opaque position to resume after (``watch(..., resume_after=token)``).
+    """
+
+    collection: str
+    op: Literal["created", "updated", "deleted"]
+    pk: Any
+    doc: Document | None
+    version: int | None
+    before: Document | None
+    token: Any
 
 
 class Store(Lifecycle, ABC):
@@ -192,6 +213,16 @@ class Store(Lifecycle, ABC):
 
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def watch(
+        self, specs: Sequence[CollectionSpec], *, resume_after: Any = None
+    ) -> AsyncIterator[Change]:
+        """Every committed change to the collections of ``specs``, by any program, in commit
+        order, resuming after ``resume_after`` (a :attr:`Change.token`); stores with the
+        ``watch`` capability implement it (MongoDB change streams). The API then takes the
+        events of those collections from here, in every process, instead of its channel.
+        """
+        raise StoreError(f"{type(self).__name__} does not have the 'watch' capability")
 
     async def ensure_prepared(self, spec: CollectionSpec) -> None:
         """Run :meth:`prepare` for ``spec`` once per store and collection name."""
