@@ -52,11 +52,15 @@ async def running(
     ready = asyncio.create_task(app.ready.wait())
     try:
         await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
-        if app.startup_error is not None or task.done():
-            raise RuntimeError(f"the {server} server did not start") from app.startup_error
-        yield bound_host, bound_port
     finally:
         ready.cancel()
+    if app.startup_error is not None or task.done():
+        with contextlib.suppress(Exception):  # the server's own report of the same failure
+            await task
+        raise RuntimeError(f"the {server} server did not start") from app.startup_error
+    try:
+        yield bound_host, bound_port
+    finally:
         stop.set()
         await task
 
@@ -104,6 +108,7 @@ async def _uvicorn(app: TBoneASGI, sock: socket.socket, until: Stop) -> None:
         await server.serve(sockets=[sock])
     finally:
         watcher.cancel()
+        sock.close()  # uvicorn closes it only if it started
 
 
 async def _hypercorn(app: TBoneASGI, sock: socket.socket, until: Stop) -> None:

@@ -6,6 +6,7 @@ uvicorn), where the module is a dotted name importable from the current director
 a ``.py`` file::
 
     tbone serve examples/bookstore.py:api --server aiohttp --port 8000
+    tbone serve examples/bookstore.py:api --server uvicorn   # or hypercorn (tbone-asgi)
     tbone routes myproject.api:api
 """
 
@@ -80,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("target", help=_TARGET_HELP)
     serve_cmd.add_argument(
-        "--server", help="transport to serve with (default: the first installed, by name)"
+        "--server",
+        help="transport to serve with, or a server a transport runs (uvicorn, hypercorn: the "
+        "asgi transport); default: the first installed transport, by name",
     )
     serve_cmd.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     serve_cmd.add_argument("--port", type=int, default=8000, help="default: %(default)s")
@@ -177,7 +180,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         sys.stderr.write(f"tbone serve: {problem}\n")
         return 1
     url = f"http://{_url_host(args.host)}:{args.port}{api.prefix}"
-    sys.stdout.write(f"serving {api.title} on {url} with {transport.name} (Ctrl-C stops)\n")
+    server = getattr(transport, "server", None)  # asgi: uvicorn or hypercorn
+    using = f"{transport.name} ({server})" if isinstance(server, str) else transport.name
+    sys.stdout.write(f"serving {api.title} on {url} with {using} (Ctrl-C stops)\n")
     sys.stdout.flush()
     # A transport that lets Ctrl-C through as KeyboardInterrupt has still stopped cleanly.
     with contextlib.suppress(KeyboardInterrupt):
@@ -231,7 +236,15 @@ def _transport(name: str | None) -> Any:
                 'pip install "tbone-core[aiohttp]" or pip install "tbone-core[sanic]"'
             )
         name = names[0]
-    return plugins.load("transport", name)()
+    try:
+        return plugins.load("transport", name)()
+    except PluginError:
+        # a server run by a transport (``--server uvicorn``: the asgi transport's servers)
+        for info in plugins.available("transport"):
+            candidate = plugins.load("transport", info.name)
+            if name in getattr(candidate, "servers", ()):
+                return candidate(server=name)
+        raise
 
 
 def _url_host(host: str) -> str:
