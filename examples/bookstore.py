@@ -5,6 +5,7 @@ Run from the repository root (see the README's Quick start)::
     python -m pip install -e "packages/tbone-core[sqlite,aiohttp]" \\
         -e packages/tbone-sqlite -e packages/tbone-aiohttp
     python examples/bookstore.py            # --port 8000 --db bookstore.db
+    python examples/bookstore.py --store mongodb://localhost:27017/bookstore   # on MongoDB
 
 then open the printed URL in two browser windows and add a book in one of them; or change the
 books from a terminal and watch the page::
@@ -87,10 +88,11 @@ class BookResource(Resource[Book]):
     search_fields = ["title"]
 
 
-def build_api(db: str | os.PathLike[str] = "bookstore.db") -> API:
-    """The bookstore API on the SQLite file ``db`` (created when the server starts)."""
+def build_api(db: str | os.PathLike[str] = "bookstore.db", *, store: str | None = None) -> API:
+    """The bookstore API on the SQLite file ``db`` (created when the server starts), or on the
+    store URL ``store`` (``mongodb://...`` with tbone-mongo installed)."""
     # sqlite:///relative.db, sqlite:////absolute.db
-    url = f"sqlite:///{Path(db).as_posix()}"
+    url = store or f"sqlite:///{Path(db).as_posix()}"
     api = API(prefix="/api", stores={"default": url}, title="TBone bookstore")
     api.register(AuthorResource)
     api.register(BookResource)
@@ -170,15 +172,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--db", default="bookstore.db", help="SQLite file (default: %(default)s)")
+    parser.add_argument(
+        "--store", help="a store URL instead of the SQLite file, e.g. mongodb://host:27017/shop"
+    )
     args = parser.parse_args(argv)
 
     from aiohttp import web
 
-    app = make_app(build_api(args.db))
+    app = make_app(build_api(args.db, store=args.store))
     url = f"http://{args.host}:{args.port}/"
     ws = url.replace("http", "ws", 1)
     print(f"TBone bookstore on {url}  (API: {url}api/books, WebSocket: {ws}api/ws)")
-    print(f"data in {Path(args.db).resolve()}; press Ctrl-C to stop", flush=True)
+    where = args.store or Path(args.db).resolve()
+    print(f"data in {where}; press Ctrl-C to stop", flush=True)
     web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tbone import plugins
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "bookstore.py"
 TBONE = [sys.executable, "-m", "tbone.cli"]
@@ -149,3 +151,26 @@ def test_the_demo_serves_its_page_and_seeds_once(tmp_path: Path) -> None:
             assert {e["loc"][0] for e in bad.json()["errors"]} == {"title", "year", "author_id"}
         output = finish(run)
         assert f"TBone bookstore on http://127.0.0.1:{port}/" in output
+
+
+@pytest.mark.timeout(90)
+def test_the_demo_runs_on_mongodb_with_one_flag(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if "mongodb" not in {info.name for info in plugins.available("backend")}:
+        pytest.skip("tbone-mongo is not installed")
+    server = request.getfixturevalue("mongo_server")
+    url = f"{server.url.rstrip('/')}/bookstore_demo"
+    port = free_port()
+    command = [sys.executable, str(DEMO), "--port", str(port), "--store", url]
+    with running(command, port, tmp_path) as run:
+        books = httpx.get(f"http://127.0.0.1:{port}/api/books", timeout=10).json()
+        assert books["meta"]["total_count"] == 4
+        made = httpx.post(
+            f"http://127.0.0.1:{port}/api/books",
+            json={"title": "Kindred", "author_id": "butler", "year": 1979},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+    output = finish(run)
+    assert f"data in {url}" in output
