@@ -1,4 +1,5 @@
-"""Both adapters, on every store in this repo, answer one WebSocket script identically.
+"""Every adapter (aiohttp, Sanic, ASGI under uvicorn and hypercorn), on every store in this
+repo, answers one WebSocket script identically.
 
 Several sockets (anonymous and signed in) send good and bad frames while HTTP writes happen;
 every frame each socket receives, and the code each socket is closed with, is recorded with
@@ -21,7 +22,16 @@ from tbone.testing.transport.app import SEED_BOOKS
 from tbone.testing.transport.wsbad import BAD_FRAMES
 from tbone.testing.transport.wsharness import Peer, WsHarness
 
-TRANSPORTS = ["aiohttp", "sanic"]
+TRANSPORTS = ["aiohttp", "sanic", "asgi", "hypercorn"]
+
+
+def _transport(name: str) -> Any:
+    """A transport name, or a server another transport runs (hypercorn: the asgi transport's)."""
+    if name == "hypercorn":
+        return plugins.load("transport", "asgi")(server="hypercorn")
+    return name
+
+
 HERBERT = {"title": "Children of Dune", "author": "Herbert", "year": 1976}
 
 # Steps: ("send", socket, frame, frames it brings), ("http", method, url, json, {socket: frames}),
@@ -141,7 +151,7 @@ def test_adapters_and_stores_agree_over_websockets(tmp_path: Path) -> None:
     for store in _stores():
         for transport in TRANSPORTS:
             url = f"sqlite:///{tmp_path / f'{transport}.db'}" if store == "sqlite" else "memory://"
-            with LiveServer(transport, build_realtime_api(url)) as server:
+            with LiveServer(_transport(transport), build_realtime_api(url)) as server:
                 runs[f"{transport} on {store}"] = asyncio.run(_play(server))
     (reference_name, reference), *others = runs.items()
     for name, answers in others:
