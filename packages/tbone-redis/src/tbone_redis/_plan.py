@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import attrs
 
 from tbone.storage import CollectionSpec
+from tbone.storage.path import Target
 from tbone.storage.query import And, Filter, Node
 
 from ._index import Indexes, eq_key, lex_text, number, score
@@ -26,6 +28,7 @@ __all__ = ["Planner"]
 Arg = str | bytes
 _PK_TYPES = (str, int, UUID)  # types whose wire form is one canonical spelling per value
 _LOWER = frozenset({"gt", "gte"})
+_EXACT = 2**53
 _UPPER = frozenset({"lt", "lte"})
 
 
@@ -69,8 +72,8 @@ class Planner:
         for f in _conjuncts(where):
             self._probe(f, out, numbers, texts)
         for name, b in numbers.items():
-            low = "-inf" if b.low is None else _score_text(b.low)
-            high = "+inf" if b.high is None else _score_text(b.high)
+            low = "-inf" if b.low is None else _bound_text(b.low, b.low[1])
+            high = "+inf" if b.high is None else _bound_text(b.high, not b.high[1])
             out += ["num", "3", f"ix:{name}:num", low, high]
         for name, b in texts.items():
             start = b"-" if b.low is None else b"[" + b.low
@@ -113,17 +116,18 @@ class Planner:
 
 
 def _range(f: Filter, name: str, numbers: dict[str, _Bounds], texts: dict[str, _Bounds]) -> None:
-    """Tighten the bounds of ``name`` by a range filter; bounds are inclusive, so widened."""
+    """Tighten the bounds of ``name`` by a range filter, widened wherever a score may round."""
     lower = f.lookup in _LOWER
     n = number(f.value)
     if n is not None:
         s = score(n)  # float(x) rounds monotonically: x < y implies score(x) <= score(y)
         if s is not None:
+            strict = f.lookup in ("gt", "lt") and _exact_scores(f.target, n)
             b = numbers.setdefault(name, _Bounds())
             if lower:
-                b.lower(float(s))
+                b.lower((float(s), strict))  # (value, exclusive): the larger is the tighter
             else:
-                b.upper(float(s))
+                b.upper((float(s), not strict))  # (value, inclusive): the smaller is the tighter
         return
     text = lex_text(f.value)
     if text is None:
@@ -131,7 +135,25 @@ def _range(f: Filter, name: str, numbers: dict[str, _Bounds], texts: dict[str, _
     if lower:  # every member <text>\0<pk> whose text is >= the bound sorts at or above it
         texts.setdefault(name, _Bounds()).lower(text)
     elif b"\0" not in text:  # (after a NUL in the bound, a pk could sort past the \xff)
-        texts.setdefault(name, _Bounds()).upper(text + b"\0\xff")
+        # members are <text>\0<pk>: all below <bound> for text < bound, below <bound>\0\xff
+        # (no UTF-8 byte is 0xff) for text <= bound
+        texts.setdefault(name, _Bounds()).upper(text if f.lookup == "lt" else text + b"\0\xff")
+
+
+def _exact_scores(target: Target, n: float | Decimal) -> bool:
+    """Whether no stored value other than ``n`` itself can have ``n``'s score.
+
+    True for a bound below 2**53 in magnitude on a field holding ints and floats only (typed so,
+    or untyped JSON): every int that rounds onto such a float is that float.
+    """
+    if isinstance(n, Decimal) or abs(n) >= _EXACT:
+        return False
+    return target.kind == "any" or target.converter.python_type in (int, float)
+
+
+def _bound_text(bound: tuple[float, bool], exclusive: bool) -> str:
+    value = _score_text(bound[0])
+    return "(" + value if exclusive else value
 
 
 def _score_text(f: float) -> str:

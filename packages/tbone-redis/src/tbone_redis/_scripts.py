@@ -194,14 +194,15 @@ redis.call('HSET', KEYS[1], 'index', ARGV[2])
 return 1
 """
 
-# KEYS: docs, versions, meta. ARGV: marker, then probes ``kind, n, args...`` (see ``_plan``).
-# Measures every probe, reads the documents of the smallest; {'scan'} when none can be used
-# (indexes not complete for this marker) or the smallest holds over half the collection.
+# KEYS: docs, versions, meta. ARGV: marker, scan_above, then probes ``kind, n, args...`` (see
+# ``_plan``). Measures every probe, reads the documents of the smallest; {'scan'} when none can
+# be used (indexes not complete for this marker) or the smallest holds more than scan_above of
+# the collection (reading it all in one HGETALL is then cheaper).
 FIND = """
 local base = string.sub(KEYS[1], 1, -5)
 local indexed = redis.call('HGET', KEYS[3], 'index') == ARGV[1]
 local best, best_cost
-local i = 2
+local i = 3
 while i <= #ARGV do
   local kind, n = ARGV[i], tonumber(ARGV[i + 1])
   local first = i + 2
@@ -223,7 +224,9 @@ while i <= #ARGV do
 end
 if best == nil then return {'scan'} end
 local kind, first, n = best[1], best[2], best[3]
-if kind ~= 'pk' and best_cost * 2 > redis.call('HLEN', KEYS[1]) then return {'scan'} end
+if kind ~= 'pk' and best_cost > tonumber(ARGV[2]) * redis.call('HLEN', KEYS[1]) then
+  return {'scan'}
+end
 local pks = {}
 if kind == 'pk' then
   for j = first, first + n - 1 do pks[#pks + 1] = ARGV[j] end

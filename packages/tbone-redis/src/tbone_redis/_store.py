@@ -63,6 +63,9 @@ class RedisStore(Store):
 
     tbone_plugin_api = 1
     capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk"})
+    #: A query whose best index holds more than this fraction of the collection reads the
+    #: whole collection instead (one HGETALL beats fetching most documents one by one).
+    scan_above: ClassVar[float] = 0.5
 
     def __init__(self, url: str = "redis://localhost:6379/0", *, prefix: str = "tbone:") -> None:
         self.url = url
@@ -220,7 +223,7 @@ class RedisStore(Store):
             await self._ready()
             with store_errors(self.url, f"read {spec.name}"):
                 reply = await self._scripts["FIND"](
-                    keys=keys, args=[planner.indexes.marker, *probes]
+                    keys=keys, args=[planner.indexes.marker, repr(self.scan_above), *probes]
                 )
             if reply[0] == b"ok":
                 pairs = iter(reply[1:])
