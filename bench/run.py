@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import odm, store_sqlite
+from bench.http_asgi import bench_asgi
 from bench.http_bench import bench_http
 from bench.timing import ops_per_second, table
 from bench.ws_fanout import bench_ws
@@ -44,6 +45,8 @@ def main() -> None:
     print(bench_store_mongo())
     print()
     print(bench_http())
+    print()
+    print(bench_asgi())
     print()
     print(bench_ws())
 

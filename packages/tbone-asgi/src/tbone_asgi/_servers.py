@@ -35,7 +35,8 @@ def run(server: str, app: TBoneASGI, host: str, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
         await _serve(server, app, sock, stop.wait)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=_loop_factory(server)) as runner:
+        runner.run(main())
     if app.startup_error is not None:
         raise app.startup_error
 
@@ -128,6 +129,18 @@ async def _hypercorn(app: TBoneASGI, sock: socket.socket, until: Stop) -> None:
     config.accesslog = None
     config.graceful_timeout = 10
     await serve(app, config, shutdown_trigger=stopping, mode="asgi")  # type: ignore[arg-type]  # an ASGI 3 callable
+
+
+def _loop_factory(server: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop under uvicorn when it is installed, as ``uvicorn`` itself does (``--loop auto``)."""
+    if server != "uvicorn":
+        return None
+    try:
+        import uvloop  # optional: uvicorn[standard] installs it
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _bind(host: str, port: int) -> socket.socket:
