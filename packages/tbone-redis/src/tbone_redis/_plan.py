@@ -10,7 +10,7 @@ decides on the whole query. OR, NOT and everything else leave the query to a ful
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -29,6 +29,7 @@ Arg = str | bytes
 _PK_TYPES = (str, int, UUID)  # types whose wire form is one canonical spelling per value
 _LOWER = frozenset({"gt", "gte"})
 _EXACT = 2**53
+_MAX_SETS = 1000  # sets one SUNION reads: Lua's unpack() has a stack limit (~8,000)
 _UPPER = frozenset({"lt", "lte"})
 
 
@@ -60,7 +61,7 @@ class Planner:
 
     spec: CollectionSpec
     indexes: Indexes
-    pk_of: Any  # the store's wire pk -> hash field encoder
+    pk_of: Callable[[Any], str]  # the store's encoder: wire primary key -> ``docs`` field
 
     def probes(self, where: Node | None) -> list[Arg]:
         """Flat script arguments: ``kind, n, arg1..argn`` per probe; empty when none applies."""
@@ -94,7 +95,8 @@ class Planner:
         if f.lookup in ("exact", "in"):
             values = f.value if f.lookup == "in" else (f.value,)
             keys = sorted({"x", *(eq_key(v) for v in values)})
-            out += ["eq", str(len(keys)), *(f"ix:{name}:eq:{k}" for k in keys)]
+            if len(keys) <= _MAX_SETS:
+                out += ["eq", str(len(keys)), *(f"ix:{name}:eq:{k}" for k in keys)]
         elif f.lookup in _LOWER or f.lookup in _UPPER:
             _range(f, name, numbers, texts)
         elif f.lookup == "startswith" and (text := lex_text(f.value)) is not None:

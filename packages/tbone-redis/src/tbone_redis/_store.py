@@ -218,8 +218,8 @@ class RedisStore(Store):
         planner = self._planner(spec)
         probes = planner.probes(where)
         if probes:
-            docs_key, versions_key = self._keys(spec)[:2]
-            keys = [docs_key, versions_key, self._keys(spec)[4]]
+            all_keys = self._keys(spec)
+            keys = [all_keys[0], all_keys[1], all_keys[4]]  # docs, versions, meta
             await self._ready()
             with store_errors(self.url, f"read {spec.name}"):
                 reply = await self._scripts["FIND"](

@@ -110,6 +110,15 @@ async def test_an_indexed_find_reads_only_the_matching_documents(
     assert _fields_read(commands, docs_key) == 20 + 20 + 20 + 40 + 3
 
 
+async def test_long_in_lists_are_answered(store: RedisStore) -> None:
+    books = store.collection(Book)
+    await books.insert_many(_books(50))
+    many = list(range(20_000))
+    assert len(await books.find(id__in=many)) == 50
+    assert len(await books.find(year__in=[*range(1910), *range(1920, 9000)])) == 40
+    assert await books.count(year__in=many, id__in=many) == 50  # the pk probe, in chunks
+
+
 async def test_queries_the_indexes_cannot_answer_scan_and_agree(store: RedisStore) -> None:
     books = store.collection(Book)
     await books.insert_many(_books(300))
