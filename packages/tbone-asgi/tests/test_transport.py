@@ -96,6 +96,10 @@ async def test_without_lifespan_events_the_stores_open_once_on_first_use() -> No
         assert CountingStore.opened == 1
     await tbone.shutdown()  # what the host's shutdown hook calls
     assert not api.started
+    late = Conversation({"type": "http.request", "body": b""})  # still in flight at shutdown
+    await tbone(_http_scope("GET", "/api/books"), late.receive, late.send)
+    assert late.sent[0]["status"] == 503
+    assert not api.started  # not reopened behind the host's back
 
 
 async def test_api_mount_on_litestar_and_starlette_runs_their_lifespan() -> None:

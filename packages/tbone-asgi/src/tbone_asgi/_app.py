@@ -64,6 +64,7 @@ class TBoneASGI:
         self.startup_error: BaseException | None = None
         self.ready = asyncio.Event()  # set once a lifespan startup has been answered
         self._lock = asyncio.Lock()
+        self._stopped = False  # shut down: requests still in flight must not reopen the stores
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -80,12 +81,14 @@ class TBoneASGI:
 
     async def startup(self) -> None:
         """Open the stores and the channel unless open (safe to call concurrently)."""
+        self._stopped = False
         if not self.api.started:
             async with self._lock:
                 await self.api.startup()
 
     async def shutdown(self) -> None:
         """Close every socket with 1001, then the channel and the stores."""
+        self._stopped = True
         await self.api.stopping()
         await self.api.shutdown()
 
@@ -117,6 +120,8 @@ class TBoneASGI:
                 return
 
     async def _started(self) -> bool:
+        if self._stopped:
+            return False
         try:
             await self.startup()
         except Exception:
@@ -129,7 +134,9 @@ class TBoneASGI:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = self.api
         if not await self._started():
-            await _respond(send, api.problem(503, "the API could not open its stores; try again"))
+            await _respond(
+                send, api.problem(503, "the API is not running (it failed to start or has stopped)")
+            )
             return
         read = _body_reader(receive)
         try:
