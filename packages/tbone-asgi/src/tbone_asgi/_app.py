@@ -34,6 +34,7 @@ CLOSE_TIMEOUT = 5.0
 # Seconds the rest of a refused (too large) body is read and dropped before giving up.
 LINGER = 5.0
 _NO_BODY = frozenset({204, 304})
+_BODILESS = frozenset({"GET", "HEAD"})  # methods whose requests come without a body
 
 
 class _Disconnected(Exception):
@@ -138,11 +139,14 @@ class TBoneASGI:
                 send, api.problem(503, "the API is not running (it failed to start or has stopped)")
             )
             return
+        declared, chunked = _framing(scope)
         read = _body_reader(receive)
+        body: bytes | None
         try:
-            body = await read_body(
-                read, declared=_header(scope, b"content-length"), limit=api.max_body_size
-            )
+            if declared is None and not chunked and scope["method"] in _BODILESS:
+                body = b""  # no Content-Length, no Transfer-Encoding: no body (RFC 9112 §6.3)
+            else:
+                body = await read_body(read, declared=declared, limit=api.max_body_size)
         except _Disconnected:
             return  # nobody is left to answer
         if body is None:
@@ -223,9 +227,10 @@ def _message_reader(receive: Receive) -> Callable[[], Awaitable[str | bytes | No
 
 async def _respond(send: Send, response: Response, *, more_body: bool = False) -> None:
     headers = [
-        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in response.headers
     ]
-    if response.status not in _NO_BODY and response.header("content-length") is None:
+    if response.status not in _NO_BODY and all(name != b"content-length" for name, _ in headers):
         headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body, "more_body": more_body})
@@ -236,6 +241,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _framing(scope: Scope) -> tuple[str | None, bool]:
+    """The request's Content-Length, and whether it has a Transfer-Encoding (one pass)."""
+    declared, chunked = None, False
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            declared = bytes(value).decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 def _target(scope: Scope) -> tuple[str, str]:
