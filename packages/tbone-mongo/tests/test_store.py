@@ -16,7 +16,7 @@ from pymongo import AsyncMongoClient
 import tbone
 from tbone import Model, field
 from tbone.data import model_schema, version_of
-from tbone.errors import StoreUnavailable, TooLarge, ValidationError
+from tbone.errors import NotFound, StoreUnavailable, TooLarge, ValidationError
 from tbone_mongo import MongoStore, ObjectId
 from tbone_mongo.testing import MongoServer
 
@@ -135,6 +135,28 @@ async def test_integer_beyond_64_bits_is_a_validation_error(mongo_url: str) -> N
         with pytest.raises(ValidationError):
             await books.insert(_book(extra={"n": 2**70}))
         assert await books.count() == 0
+
+
+class Counter(Model):
+    n: int = field(primary_key=True)
+    extra: Any = None
+
+
+async def test_integers_beyond_64_bits_in_queries_compare_as_numbers(mongo_url: str) -> None:
+    async with MongoStore(mongo_url) as store:
+        books = store.collection(Book, "books")
+        await books.insert_many([_book(year=1965), _book(year=-5)])
+        assert await books.count(year=2**64) == 0
+        assert await books.count(year__in=[1965, 2**64, -(2**70)]) == 1
+        assert await books.count(year__lt=2**64) == 2
+        assert await books.count(year__gt=-(10**40)) == 2
+        assert await books.count(year__gte=10**400) == 0
+        counters = store.collection(Counter, "counters")
+        await counters.insert(Counter(n=1, extra=1e30))
+        assert await counters.get(2**63) is None  # no stored key can be that integer
+        with pytest.raises(NotFound):
+            await counters.delete(2**64)
+        assert await counters.count(extra__gt=10**29) == 1
 
 
 async def test_indexes_from_the_model(mongo_url: str, raw: Any) -> None:

@@ -171,11 +171,11 @@ class Compiler:
         if not all(isinstance(v, _JSON_SCALARS) for v in values):
             return None if f.lookup in ("exact", "in", "contains") else dict(NOTHING)
         if f.lookup == "exact":
-            cond: MQL = {path: None} if wire is None else {path: {"$eq": wire}}
+            cond: MQL = {path: None} if wire is None else {path: {"$eq": query_value(wire)}}
         elif f.lookup == "in":
-            cond = {path: {"$in": list(values)}}
+            cond = {path: {"$in": [query_value(v) for v in values]}}
         elif f.lookup in _ORDERED:
-            cond = {path: {_ORDERED[f.lookup]: wire}}
+            cond = {path: {_ORDERED[f.lookup]: query_value(wire)}}
         elif f.lookup in ("icontains", "startswith") and isinstance(wire, str):
             text = _text(f.lookup, path, wire)
             if text is None:
@@ -273,7 +273,26 @@ def _is_enum(tp: Any) -> bool:
 
 
 def _conv(to: Any, value: Any) -> Any:
-    return value if to is None or value is None else to(value)
+    return query_value(value if to is None or value is None else to(value))
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def query_value(value: Any) -> Any:
+    """A value as a query compares it: an integer outside BSON's 64 bits (which no stored
+    integer can be) as the number it is, a Decimal128 where that is exact, else a double,
+    so that it matches nothing equal to it and orders where it belongs."""
+    if type(value) is not int or value in _INT64:
+        return value
+    from bson.decimal128 import Decimal128  # the driver, imported with the store
+
+    if len(str(abs(value))) <= 34:
+        return Decimal128(str(value))
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def _text(lookup: str, path: str, text: str) -> MQL | None:

@@ -31,7 +31,7 @@ from tbone.storage import (
 )
 
 from ._codec import VERSION, Codec, codec_of
-from ._compile import Compiler
+from ._compile import Compiler, query_value
 from ._errors import DRIVER_ERRORS, translate
 from ._handle import Handle
 from ._url import client_options, database_of
@@ -392,7 +392,7 @@ class MongoStore(Store):
 
 def _key(codec: Codec, pk: Any) -> dict[str, Any]:
     plan = codec.field(codec.pk or "").to_bson
-    return {"_id": pk if plan is None else plan(pk)}
+    return {"_id": query_value(pk if plan is None else plan(pk))}
 
 
 def _at_version(version: int) -> dict[str, Any]:
