@@ -102,10 +102,11 @@ async def test_without_lifespan_events_the_stores_open_once_on_first_use() -> No
     assert not api.started  # not reopened behind the host's back
 
 
-async def test_api_mount_on_litestar_and_starlette_runs_their_lifespan() -> None:
+async def test_api_mount_on_litestar_starlette_and_fastapi_runs_their_lifespan() -> None:
     litestar = pytest.importorskip("litestar")
     starlette = pytest.importorskip("starlette.applications")
-    for app in (litestar.Litestar(), starlette.Starlette()):
+    fastapi = pytest.importorskip("fastapi")
+    for app in (litestar.Litestar(), starlette.Starlette(), fastapi.FastAPI()):
         api = build_api()
         api.mount(app)  # the asgi transport, found by can_mount
         async with _uvicorn(app) as url, httpx.AsyncClient(base_url=url) as http:
