@@ -175,8 +175,10 @@ describe("subscriptions", () => {
     const { body: earthsea } = await http("POST", "/api/books", { title: "Earthsea", author: "Le Guin" });
     assert.equal((await byAuthor.next()).data.title, "Earthsea");
 
-    // an update that moves a book out of the filter is not announced to that subscription
+    // an update that moves a book out of the filter tells that subscription it left (key only)
     await http("PATCH", `/api/books/${earthsea.id}`, { author: "Someone" });
+    const left = await byAuthor.next();
+    assert.deepEqual([left.event, left.pk, left.data], ["left", earthsea.id, undefined]);
     await http("PATCH", `/api/books/${mine.id}`, { year: 1971 });
     const updated = await byAuthor.next();
     assert.deepEqual([updated.event, updated.pk], ["updated", mine.id]);

@@ -202,16 +202,20 @@ class API(Lifecycle):
         transport_cls = plugins.load("transport", transport) if transport else _transport_for(app)
         transport_cls().mount(self, app)
 
-    async def publish(self, resource: Resource[Any], event: Event, obj: Model) -> None:
+    async def publish(
+        self, resource: Resource[Any], event: Event, obj: Model, before: Model | None = None
+    ) -> None:
         """Announce a committed write: to local listeners, then over the channel to every
-        process's WebSocket subscribers. Failures are logged; the write stands."""
+        process's WebSocket subscribers (``before``: the object before an update, so that
+        subscribers learn whether it entered or left their view). Failures are logged; the
+        write stands."""
         for listener in self.listeners:
             try:
                 await listener(resource, event, obj)
             except Exception:
                 log.exception("an event listener failed for %s %s", resource.name, event)
         if self.started:
-            await self.hub.publish(resource, event, obj)
+            await self.hub.publish(resource, event, obj, before)
 
     def open_session(self, request: Request, *, send: Send, close: Close) -> Session:
         """A WebSocket session for a transport (see :class:`tbone.realtime.Session`).

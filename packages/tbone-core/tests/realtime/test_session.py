@@ -57,6 +57,8 @@ async def test_subscribers_receive_events_for_writes_from_anywhere(api: API) -> 
     other = await books.create({"title": "Emma", "author": "Austen"})  # filtered out
     dune = await books.create({"title": "Dune", "author": "Herbert"})
     event = await peer.next()
+    seq = event.pop("seq")
+    assert isinstance(seq, str)
     assert event == {
         "type": "event",
         "subscription": "s1",
@@ -69,6 +71,7 @@ async def test_subscribers_receive_events_for_writes_from_anywhere(api: API) -> 
     await books.update(dune.id, {"year": 1965})
     updated = await peer.next()
     assert (updated["event"], updated["data"]["year"]) == ("updated", 1965)
+    assert updated["seq"] != seq
     await books.delete(dune.id)
     deleted = await peer.next()
     assert (deleted["event"], deleted["pk"], deleted["data"]["title"]) == (

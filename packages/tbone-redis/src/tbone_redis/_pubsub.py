@@ -46,7 +46,7 @@ class PubSubHub:
         self._make_connection = make_connection
         self._url = url
         self._backoff = backoff
-        self._topics: dict[bytes, set[asyncio.Queue[bytes | None]]] = {}
+        self._topics: dict[bytes, set[asyncio.Queue[Any]]] = {}
         self._waiting: dict[bytes, deque[Batch]] = {}
         self._conn: AbstractConnection | None = None  # set while connected and subscribed
         self._write_lock = asyncio.Lock()
@@ -60,7 +60,7 @@ class PubSubHub:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"tbone-redis reader {self._url}")
 
-    async def add(self, topic: bytes, queue: asyncio.Queue[bytes | None]) -> None:
+    async def add(self, topic: bytes, queue: asyncio.Queue[Any]) -> None:
         """Deliver ``topic`` to ``queue``; returns once the server confirms the subscription.
 
         Waits for as long as the server is away (the caller bounds it with ``asyncio.timeout``);
@@ -85,7 +85,7 @@ class PubSubHub:
             await self.discard(topic, queue)
             raise
 
-    async def discard(self, topic: bytes, queue: asyncio.Queue[bytes | None]) -> None:
+    async def discard(self, topic: bytes, queue: asyncio.Queue[Any]) -> None:
         """Stop delivering ``topic`` to ``queue``; UNSUBSCRIBE once no queue is left."""
         queues = self._topics.get(topic)
         if queues is None or queue not in queues:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from .base import Channel, QueueSubscription, Subscription
+from .base import Channel, Message, QueueSubscription, Subscription
 from .memory import MemoryChannel
 
-__all__ = ["Channel", "MemoryChannel", "QueueSubscription", "Subscription", "connect_channel"]
+__all__ = [
+    "Channel",
+    "MemoryChannel",
+    "Message",
+    "QueueSubscription",
+    "Subscription",
+    "connect_channel",
+]
 
 
 def connect_channel(url_or_channel: str | Channel) -> Channel:

@@ -12,6 +12,13 @@ publisher. Two methods are required::
 A channel that talks to a broker reconnects on its own after the broker drops it; messages
 published while it was away may be lost (subscribers resume with later ones). Channels raise
 :class:`tbone.errors.ChannelUnavailable` once closed.
+
+Channels **with history** (``memory://``, Redis Streams, ``sqlite://``) also give every message
+a position, ``seq``, ordered per topic across publishers, and keep a bounded past: a
+subscription's :meth:`Subscription.next` yields :class:`Message` with its ``seq``, and
+:meth:`Channel.since` returns the messages after a position, or ``None`` when the history no
+longer reaches back that far (then the hub tells clients to ``resync``). Channels without it
+need not do anything: ``next()`` wraps ``get()`` and ``since()`` answers ``None``.
 """
 
 from __future__ import annotations
@@ -21,9 +28,19 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import ClassVar, Self
 
+import attrs
+
 from ..lifecycle import Lifecycle
 
-__all__ = ["Channel", "QueueSubscription", "Subscription"]
+__all__ = ["Channel", "Message", "QueueSubscription", "Subscription"]
+
+
+@attrs.frozen
+class Message:
+    """One message of a topic and, on channels with history, its position (``seq``)."""
+
+    data: bytes
+    seq: str | None = None
 
 
 class Subscription(ABC):
@@ -36,6 +53,10 @@ class Subscription(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Stop receiving; idempotent."""
+
+    async def next(self) -> Message:
+        """The next message with its position; channels with history override this."""
+        return Message(await self.get())
 
     def __aiter__(self) -> Subscription:
         return self
@@ -65,13 +86,16 @@ class QueueSubscription(Subscription):
     on :attr:`queue`) and implements :meth:`detach` to stop feeding it."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[bytes | Message | None] = asyncio.Queue()
         self.closed = False
 
-    def deliver(self, message: bytes) -> None:
+    def deliver(self, message: bytes | Message) -> None:
         self.queue.put_nowait(message)
 
     async def get(self) -> bytes:
+        return (await self.next()).data
+
+    async def next(self) -> Message:
         from ..errors import ChannelUnavailable
 
         if self.closed:
@@ -79,7 +103,7 @@ class QueueSubscription(Subscription):
         message = await self.queue.get()
         if message is None:
             raise ChannelUnavailable("this subscription is closed")
-        return message
+        return message if isinstance(message, Message) else Message(message)
 
     async def aclose(self) -> None:
         if not self.closed:
@@ -97,6 +121,9 @@ class Channel(Lifecycle, ABC):
     closed: bool = False
     #: True when every subscriber lives in this process (lets the hub skip unheard events)
     in_process: ClassVar[bool] = False
+    #: True when past messages can be replayed (:meth:`since`): every event is then
+    #: published, heard or not, so that clients who come back can resume
+    keeps_history: bool = False
 
     @abstractmethod
     async def publish(self, topic: str, message: bytes) -> None:
@@ -105,6 +132,16 @@ class Channel(Lifecycle, ABC):
     @abstractmethod
     async def subscribe(self, topic: str) -> Subscription:
         """Start receiving ``topic``; messages published after this returns are delivered."""
+
+    async def head(self, topic: str) -> str | None:
+        """The position of the latest message of ``topic`` (one before the first, for a topic
+        with none yet), on channels with history; ``None`` on others."""
+        return None
+
+    async def since(self, topic: str, seq: str) -> list[Message] | None:
+        """The messages of ``topic`` after position ``seq``, oldest first; ``None`` when the
+        history does not reach back to it (or ``seq`` is not one of this channel's)."""
+        return None
 
     async def open(self) -> None:
         """Connect; called by ``async with channel``."""

@@ -1,9 +1,19 @@
-"""``memory://``: the in-process channel (one process serving the API)."""
+"""``memory://``: the in-process channel (one process serving the API), with history.
+
+Every message gets a position ``<epoch>.<n>`` (the epoch tells this channel's positions from
+another's, or from before a restart) and the last ``history`` messages of each topic, no older
+than ``history_age`` seconds, can be replayed: ``memory://?history=10000&history_age=300``.
+"""
 
 from __future__ import annotations
 
+import collections
+import secrets
+import time
+from urllib.parse import parse_qsl, urlsplit
+
 from ..errors import ChannelUnavailable
-from .base import Channel, QueueSubscription, Subscription
+from .base import Channel, Message, QueueSubscription, Subscription
 
 __all__ = ["MemoryChannel"]
 
@@ -24,14 +34,55 @@ class MemoryChannel(Channel):
     tbone_plugin_api = 1
     in_process = True
 
-    def __init__(self, url: str = "memory://") -> None:
+    def __init__(
+        self,
+        url: str = "memory://",
+        *,
+        history: int | None = None,
+        history_age: float | None = None,
+    ) -> None:
         self.url = url
+        options = dict(parse_qsl(urlsplit(url).query))
+        self.history = int(options.get("history", 10_000)) if history is None else history
+        self.history_age = (
+            float(options.get("history_age", 300.0)) if history_age is None else history_age
+        )
+        self.keeps_history = self.history > 0
         self._subscribers: dict[str, set[_MemorySubscription]] = {}
+        self._epoch = secrets.token_hex(4)
+        self._counts: dict[str, int] = {}  # per topic: positions are per topic
+        self._past: dict[str, collections.deque[tuple[float, int, Message]]] = {}
 
     async def publish(self, topic: str, message: bytes) -> None:
         self._check_open()
+        count = self._counts[topic] = self._counts.get(topic, 0) + 1
+        item = Message(bytes(message), f"{self._epoch}.{count}")
+        if self.history > 0:
+            past = self._past.get(topic)
+            if past is None:
+                past = self._past[topic] = collections.deque(maxlen=self.history)
+            past.append((time.monotonic(), count, item))
         for subscriber in list(self._subscribers.get(topic, ())):
-            subscriber.deliver(bytes(message))
+            subscriber.deliver(item)
+
+    async def head(self, topic: str) -> str | None:
+        return f"{self._epoch}.{self._counts.get(topic, 0)}"
+
+    async def since(self, topic: str, seq: str) -> list[Message] | None:
+        self._check_open()
+        epoch, _, number = seq.partition(".")
+        if epoch != self._epoch or not number.isdigit():
+            return None  # another channel's position, or this one's before a restart
+        after, count = int(number), self._counts.get(topic, 0)
+        if after > count:
+            return None
+        past = self._past.get(topic, collections.deque())
+        oldest = time.monotonic() - self.history_age
+        kept = [(n, m) for t, n, m in past if t >= oldest]
+        first = kept[0][0] if kept else count + 1
+        if after + 1 < first:
+            return None  # messages after ``seq`` were dropped from the history
+        return [m for n, m in kept if n > after]
 
     async def subscribe(self, topic: str) -> Subscription:
         self._check_open()

@@ -9,21 +9,19 @@ just the one-member case (``memory://``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from ..channel import Channel, Subscription
+from ..channel import Channel, Message, Subscription
 from ..data import Model, set_version, version_of
 from ..errors import ChannelUnavailable, TBoneError
 from ..http.body import encode_json
-from ..resources.context import Context
 from ..resources.resource import Resource
-from ..storage.matcher import matches
-from ..storage.query import Node
 from ..storage.store import Change, Store
+from .live import Held, LiveSubscription
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -32,31 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["EventHub", "LiveSubscription"]
 
+Envelope = dict[str, Any]
+
 log = logging.getLogger("tbone.realtime")
-
-
-@attrs.define(eq=False)
-class LiveSubscription:
-    """One client's subscription: which events of which objects, seen as whom."""
-
-    id: str
-    session: Session
-    resource: Resource[Any]
-    events: frozenset[str]
-    ctx: Context
-    where: Node | None = None
-    scope: Node | None = None
-    pk: Any = None
-    #: the subscription id JSON-encoded once, for building event frames by concatenation
-    id_json: str = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.id_json = json.dumps(self.id)
-
-    def wants(self, event: str, pk: Any, doc: dict[str, Any]) -> bool:
-        if event not in self.events or (self.pk is not None and pk != self.pk):
-            return False
-        return matches(self.where, doc) and matches(self.scope, doc)
 
 
 class EventHub:
@@ -71,6 +47,11 @@ class EventHub:
         self._inbox: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._watchers: list[asyncio.Task[None]] = []
+        # positions for events whose source gives none (channels without history, streams)
+        self._epoch = "h" + secrets.token_hex(4)
+        self._local = itertools.count(1)
+        #: the position of the last event this hub dispatched
+        self.last_seq: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -134,7 +115,9 @@ class EventHub:
 
     # -- events -----------------------------------------------------------------------------
 
-    async def publish(self, resource: Resource[Any], event: str, obj: Model) -> None:
+    async def publish(
+        self, resource: Resource[Any], event: str, obj: Model, before: Model | None = None
+    ) -> None:
         """Send one committed write to every process; a channel failure is logged, not raised.
 
         Writes to a store that has ``watch`` are not sent: its change stream reports them, with
@@ -142,14 +125,21 @@ class EventHub:
         """
         if resource.store.supports("watch"):
             return
-        if self.channel.in_process and resource.name not in self._by_resource:
-            return  # nobody anywhere is listening: skip encoding the envelope
-        envelope = {
+        channel = self.channel
+        if (
+            channel.in_process
+            and not channel.keeps_history
+            and resource.name not in self._by_resource
+        ):
+            return  # nobody anywhere is listening, or ever will: skip encoding the envelope
+        envelope: Envelope = {
             "resource": resource.name,
             "event": event,
             "version": version_of(obj),
             "doc": obj.to_data(full=True),
         }
+        if before is not None:
+            envelope["before"] = before.to_data(full=True)
         try:
             await self.channel.publish(self.topic, encode_json(envelope))
         except ChannelUnavailable:
@@ -158,13 +148,42 @@ class EventHub:
     async def _listen(self, inbox: Subscription) -> None:
         while True:
             try:
-                message = await inbox.get()
+                message = await inbox.next()
             except ChannelUnavailable:
                 return
             try:
                 await self.dispatch(message)
             except Exception:  # one bad envelope must not stop the hub
                 log.exception("could not deliver an event")
+
+    async def position(self) -> str:
+        """The position of the latest event: the channel's, where it keeps history."""
+        head = await self.channel.head(self.topic)
+        return head or self.last_seq or f"{self._epoch}.0"
+
+    def _position(self, seq: str | None) -> str:
+        if seq is None:
+            seq = f"{self._epoch}.{next(self._local)}"
+        self.last_seq = seq
+        return seq
+
+    async def history(self, after: str) -> list[Message] | None:
+        """The channel's messages after position ``after``; None when its history does not
+        reach back there (positions this hub made up itself never do)."""
+        if after.startswith(self._epoch):
+            return None
+        return await self.channel.since(self.topic, after)
+
+    async def replay(self, sub: LiveSubscription, past: list[Message]) -> frozenset[str]:
+        """Send ``sub`` the events of ``past`` it may see now, checked as it is now; returns
+        their positions."""
+        sent: set[str] = set()
+        for message in past:
+            envelope = json.loads(message.data)
+            if envelope.get("resource") == sub.resource.name and message.seq is not None:
+                await self._deliver_to([sub], sub.resource, envelope, message.seq, direct=True)
+                sent.add(message.seq)
+        return frozenset(sent)
 
     async def _watch(self, store: Store, resources: list[Resource[Any]]) -> None:
         """Deliver the changes a store reports (its own and other programs' writes)."""
@@ -188,8 +207,11 @@ class EventHub:
             if change.op == "deleted":
                 self._deliver_bare_delete(resource, change.pk)
             return  # an update of a document deleted since: its delete follows
+        envelope: Envelope = {"event": change.op, "doc": doc, "version": change.version}
+        if change.op == "updated" and change.before is not None:
+            envelope["before"] = change.before
         try:
-            await self.deliver(resource, change.op, doc, change.version)
+            await self.deliver(resource, envelope, self._position(None))
         except TBoneError as exc:  # written by another program, it may not fit the model
             log.warning(
                 "a change to %s %r does not fit %s and was not sent: %s",
@@ -216,49 +238,78 @@ class EventHub:
                     + "}"
                 )
 
-    async def dispatch(self, message: bytes) -> None:
-        envelope = json.loads(message)
+    async def dispatch(self, message: bytes | Message) -> None:
+        """Deliver one envelope that came in on the channel."""
+        if isinstance(message, bytes):
+            message = Message(message)
+        envelope: Envelope = json.loads(message.data)
         resource = self.resources.get(envelope["resource"])
+        seq = self._position(message.seq)
         if resource is not None:
-            await self.deliver(
-                resource, envelope["event"], envelope["doc"], envelope.get("version")
-            )
+            await self.deliver(resource, envelope, seq)
 
-    async def deliver(
-        self, resource: Resource[Any], event: str, doc: dict[str, Any], version: int | None
+    async def deliver(self, resource: Resource[Any], envelope: Envelope, seq: str) -> None:
+        """Send one committed write to the subscriptions it concerns, each seeing it as its
+        subscriber may (see :mod:`tbone.realtime.live`)."""
+        subs = self._by_resource.get(resource.name)
+        if subs:
+            await self._deliver_to(list(subs.values()), resource, envelope, seq)
+
+    async def _deliver_to(
+        self,
+        subs: list[LiveSubscription],
+        resource: Resource[Any],
+        envelope: Envelope,
+        seq: str,
+        *,
+        direct: bool = False,
     ) -> None:
-        """Send one committed write (``doc`` in stored form) to the subscriptions it concerns,
-        each seeing it as its subscriber may."""
-        name = resource.name
-        subs = self._by_resource.get(name)
-        if not subs:
-            return
+        event: str = envelope["event"]
+        doc: dict[str, Any] = envelope["doc"]
+        before: dict[str, Any] | None = envelope.get("before")
         pk = doc.get(resource.pk)
-        wanted = [s for s in list(subs.values()) if s.wants(event, pk, doc)]
-        if not wanted:
+        plans = [(s, k) for s in subs if (k := s.kind_of(event, pk, doc, before)) is not None]
+        if not plans:
             return
         obj = resource.model.from_data(doc)
+        version = envelope.get("version")
         set_version(obj, version)
         # The data is encoded once and each frame is built by concatenation: with a thousand
         # subscribers, per-subscriber JSON encoding would dominate the fan-out.
         head = (
-            f',"resource":{json.dumps(name)},"event":{json.dumps(event)},'
-            f'"pk":{json.dumps(pk)},"data":'
+            f',"resource":{json.dumps(resource.name)},"pk":{json.dumps(pk)},"seq":{json.dumps(seq)}'
         )
-        shared = (
-            None
-            if _custom_serializer(resource)
-            else encode_json(resource.serialize(obj, wanted[0].ctx)).decode()
-        )
-        for sub in wanted:
-            if not await _may_see(sub, obj):
-                continue
-            data = (
-                shared
-                if shared is not None
-                else encode_json(resource.serialize(obj, sub.ctx)).decode()
-            )
-            sub.session.enqueue('{"type":"event","subscription":' + sub.id_json + head + data + "}")
+        shared: str | None = None
+        custom = _custom_serializer(resource)
+        for sub, kind in plans:
+            if kind != "left" and not await _may_see(sub, obj):
+                if kind != "updated":
+                    continue
+                kind = "left"  # it was visible, and its subscriber may no longer see it
+                if "left" not in sub.events:
+                    continue
+            frame = '{"type":"event","subscription":' + sub.id_json + head
+            frame += f',"event":"{kind}"'
+            if kind != "left":
+                if custom:
+                    data = encode_json(resource.serialize(obj, sub.ctx)).decode()
+                else:
+                    if shared is None:
+                        shared = encode_json(resource.serialize(obj, sub.ctx)).decode()
+                    data = shared
+                frame += ',"data":' + data
+            held = Held(pk, _held_version(kind, version), kind, seq, frame + "}")
+            if direct:
+                sub.session.enqueue(held.frame)
+            else:
+                sub.send(held)
+
+
+def _held_version(kind: str, version: int | None) -> int | None:
+    """The version an event brings its object to: a delete is one past the last one."""
+    if version is None:
+        return None
+    return version + 1 if kind == "deleted" else version
 
 
 def _watched(resources: Mapping[str, Resource[Any]]) -> dict[Store, list[Resource[Any]]]:

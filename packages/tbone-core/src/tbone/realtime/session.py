@@ -18,15 +18,19 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from ..data import version_of
 from ..errors import BadRequest, FrameError, LimitExceeded, NotAuthenticated, NotFound
 from ..http.message import Headers, Request
 from ..http.problem import problem_for
 from ..jsontext import encode
 from ..resources.context import Context
+from ..resources.resource import ListQuery
 from ..storage.params import parse_filter
 from .frames import error_frame, parse_frame
-from .hub import LiveSubscription
 from .limits import CloseCode, Limits
+from .live import EVENTS, LiveSubscription
 
 if TYPE_CHECKING:
     from ..http.handler import HTTPHandler
@@ -41,7 +45,7 @@ log = logging.getLogger("tbone.realtime")
 Send = Callable[[str], Awaitable[Any]]
 Close = Callable[[int, str], Awaitable[Any]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
-EVENTS = frozenset({"created", "updated", "deleted"})
+_MAX_SEQ = 200  # characters of an ``after`` position
 # Handshake headers that describe the WebSocket itself, not the requests made over it.
 _CONNECTION_HEADERS = frozenset(
     {"connection", "upgrade", "content-length", "content-type", "transfer-encoding", "host"}
@@ -210,8 +214,7 @@ class Session:
 
     async def _control(self, kind: str, frame: dict[str, Any]) -> None:
         if kind == "subscribe":
-            sub = await self._subscribe(frame)
-            self.enqueue(encode({"type": "subscribed", "id": frame["id"], "subscription": sub.id}))
+            await self._subscribe(frame)
         elif kind == "unsubscribe":
             self._unsubscribe(frame)
             self.enqueue(encode({"type": "unsubscribed", "id": frame["id"]}))
@@ -270,25 +273,17 @@ class Session:
         path, _, query = path.partition("?")
         return Request(method.upper(), _ascii(path), _ascii(query), Headers(merged), body)
 
-    async def _subscribe(self, frame: dict[str, Any]) -> LiveSubscription:
+    async def _subscribe(self, frame: dict[str, Any]) -> None:
+        """Start a subscription and answer it; with ``snapshot`` the answer holds the matching
+        objects and the position they reflect, with ``after`` the missed events follow it (or
+        it says ``resync``), and no live event is lost or sent twice across either hand-off."""
         if len(self.subscriptions) >= self.limits.max_subscriptions:
             raise LimitExceeded(
                 f"at most {self.limits.max_subscriptions} subscriptions per connection"
             )
-        name = frame.get("resource")
-        resource = self.resources.get(name) if isinstance(name, str) else None
-        if resource is None:
-            known = ", ".join(sorted(self.resources)) or "none"
-            raise NotFound(f"there is no resource named {name!r} (resources: {known})")
-        events = frame.get("events", sorted(EVENTS))
-        if (
-            not isinstance(events, list)
-            or not events
-            or not all(isinstance(e, str) and e in EVENTS for e in events)
-        ):
-            raise FrameError(
-                "'events' must be a non-empty list of created, updated, deleted", frame["id"]
-            )
+        resource = self._resource(frame.get("resource"))
+        events = _events(frame)
+        snapshot, after = _hand_off(frame)
         ctx = await self._context(resource)
         pk = frame.get("pk")
         await resource.authorize(ctx, "list" if pk is None else "detail")
@@ -298,21 +293,78 @@ class Session:
             allowed=resource.filter_fields,
             limits=resource.active_query_limits(),
         )
+        query = self._snapshot_query(resource, frame, where) if snapshot else None
         if pk is not None:
             pk = resource.collection._wire_pk(pk)
         sub = LiveSubscription(
-            f"s{next(self._ids)}",
-            self,
-            resource,
-            frozenset(events),
-            ctx,
-            where,
-            resource.scope_node(ctx),
-            pk,
+            f"s{next(self._ids)}", self, resource, events, ctx, where, resource.scope_node(ctx), pk
         )
+        sub.hold()
         self.subscriptions[sub.id] = sub
         self.hub.add(sub)
-        return sub
+        answer: dict[str, Any] = {"type": "subscribed", "id": frame["id"], "subscription": sub.id}
+        try:
+            await self._hand_over(sub, answer, after, query)
+        except BaseException:
+            self.subscriptions.pop(sub.id, None)
+            self.hub.remove(sub)
+            raise
+
+    async def _hand_over(
+        self,
+        sub: LiveSubscription,
+        answer: dict[str, Any],
+        after: str | None,
+        query: ListQuery | None,
+    ) -> None:
+        past = await self.hub.history(after) if after is not None else None
+        if past is not None:  # resume: the answer, the missed events, then the held ones
+            self.enqueue(encode(answer))
+            replayed = await self.hub.replay(sub, past)
+            frames, _ = sub.release({}, replayed)
+        elif query is not None:  # snapshot: the objects, then what they do not reflect
+            seq_before = await self.hub.position()
+            result = await sub.resource.list(query, sub.ctx)
+            known = {getattr(o, sub.resource.pk): version_of(o) for o in result.objects}
+            frames, reflected = sub.release(_wire_keys(sub, known))
+            answer["seq"] = reflected or seq_before
+            answer["objects"] = [sub.resource.serialize(o, sub.ctx) for o in result.objects]
+            if after is not None:
+                answer["resync"] = True
+            self.enqueue(encode(answer))
+        else:
+            if after is not None:
+                answer["resync"] = True  # the client snapshots again
+            frames, _ = sub.release({})
+            self.enqueue(encode(answer))
+        for text in frames:
+            self.enqueue(text)
+
+    def _snapshot_query(
+        self, resource: Resource[Any], frame: dict[str, Any], where: Any
+    ) -> ListQuery:
+        pairs: list[tuple[str, str]] = []
+        order_by = frame.get("order_by")
+        if order_by is not None:
+            if isinstance(order_by, list) and all(isinstance(k, str) for k in order_by):
+                order_by = ",".join(order_by)
+            if not isinstance(order_by, str):
+                raise FrameError("'order_by' must be a string or a list of strings", frame["id"])
+            pairs.append(("order_by", order_by))
+        limit = frame.get("limit")
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int):
+                raise FrameError("'limit' must be a whole number", frame["id"])
+            pairs.append(("limit", str(limit)))
+        query = self.handler.list_query(resource, pairs)
+        return attrs.evolve(query, where=where)
+
+    def _resource(self, name: Any) -> Resource[Any]:
+        resource = self.resources.get(name) if isinstance(name, str) else None
+        if resource is None:
+            known = ", ".join(sorted(self.resources)) or "none"
+            raise NotFound(f"there is no resource named {name!r} (resources: {known})")
+        return resource
 
     def _unsubscribe(self, frame: dict[str, Any]) -> None:
         name = frame.get("subscription")
@@ -419,6 +471,39 @@ class Session:
         for task in list(self._tasks):
             if task is not current and not task.done():
                 task.cancel()
+
+
+def _events(frame: dict[str, Any]) -> frozenset[str]:
+    events = frame.get("events", sorted(EVENTS))
+    if (
+        not isinstance(events, list)
+        or not events
+        or not all(isinstance(e, str) and e in EVENTS for e in events)
+    ):
+        raise FrameError(
+            "'events' must be a non-empty list of created, updated, deleted, entered, left",
+            frame["id"],
+        )
+    return frozenset(events)
+
+
+def _hand_off(frame: dict[str, Any]) -> tuple[bool, str | None]:
+    snapshot, after = frame.get("snapshot", False), frame.get("after")
+    if not isinstance(snapshot, bool):
+        raise FrameError("'snapshot' must be true or false", frame["id"])
+    if after is not None and (not isinstance(after, str) or not 0 < len(after) <= _MAX_SEQ):
+        raise FrameError(
+            f"'after' must be a position (a string of at most {_MAX_SEQ} characters) "
+            "from an earlier event or snapshot",
+            frame["id"],
+        )
+    return snapshot, after
+
+
+def _wire_keys(sub: LiveSubscription, known: dict[Any, int | None]) -> dict[Any, int | None]:
+    """Snapshot keys as events carry them (the wire form of the primary key)."""
+    wire = sub.resource.collection._wire_pk
+    return {wire(pk): version for pk, version in known.items()}
 
 
 def _size(text: str) -> int:

@@ -60,9 +60,12 @@ Precondition = Callable[[M], bool]
 
 
 class EventSink(Protocol):
-    """Where a resource announces committed writes (the API's ``publish``)."""
+    """Where a resource announces committed writes (the API's ``publish``); ``before`` is the
+    object as it was before an update."""
 
-    def __call__(self, resource: Resource[Any], event: Event, obj: Model) -> Awaitable[None]: ...
+    def __call__(
+        self, resource: Resource[Any], event: Event, obj: Model, before: Model | None = None
+    ) -> Awaitable[None]: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -76,7 +79,9 @@ class Defaults:
     owner: Any = None
 
 
-async def _no_events(resource: Resource[Any], event: Event, obj: Model) -> None:
+async def _no_events(
+    resource: Resource[Any], event: Event, obj: Model, before: Model | None = None
+) -> None:
     """The sink of a resource used without an API: writes are announced to nobody."""
 
 
@@ -494,9 +499,13 @@ class Resource(Generic[M]):
         if if_match is not None:
             expect_version = version_of(current)
 
+        previous = current
+
         def merge(stored: M) -> M:
+            nonlocal previous
             if stored is not current and not self.in_scope(stored, ctx):
                 raise NotFound(f"no {self.name} object has {self.pk} {pk!r}")
+            previous = stored
             obj = self._merged(stored, changes, partial=partial)
             self._check_scope(obj, ctx)
             return obj
@@ -510,7 +519,7 @@ class Resource(Generic[M]):
                 raise
             raise _precondition_failed() from exc
         await after(ctx, obj)
-        await self.events(self, "updated", obj)
+        await self.events(self, "updated", obj, previous)
         return obj
 
     async def _created(self, ctx: Context, obj: M) -> None:
