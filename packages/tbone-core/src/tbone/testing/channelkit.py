@@ -147,6 +147,55 @@ async def reconnect(kit: ChannelConformance, channel: Channel) -> None:
                 break
 
 
+async def _history(channel: Channel) -> None:
+    if not channel.keeps_history:
+        pytest.skip(f"{SKIP_PREFIX}history: the channel keeps no history")
+
+
+async def history_positions(kit: ChannelConformance, channel: Channel) -> None:
+    """With history, every message has a distinct position, and ``since`` gives what came
+    after one, in order; the head is where a topic stands."""
+    await _history(channel)
+    async with await channel.subscribe("h") as sub:
+        start = await channel.head("h")
+        assert start is not None
+        for i in range(5):
+            await channel.publish("h", f"m{i}".encode())
+        got = [await asyncio.wait_for(sub.next(), WAIT) for _ in range(5)]
+        seqs = [m.seq for m in got]
+        assert [m.data for m in got] == [f"m{i}".encode() for i in range(5)]
+        assert None not in seqs
+        assert len(set(seqs)) == 5
+        assert await channel.head("h") == seqs[-1]
+        after_second = await channel.since("h", str(seqs[1]))
+        assert after_second is not None
+        assert [(m.data, m.seq) for m in after_second] == [(m.data, m.seq) for m in got[2:]]
+        from_start = await channel.since("h", start)
+        assert from_start is not None
+        assert [m.seq for m in from_start] == seqs
+        assert await channel.since("h", str(seqs[-1])) == []
+
+
+async def history_refuses_foreign_positions(kit: ChannelConformance, channel: Channel) -> None:
+    """``since`` answers None (resync) for positions that are not this channel's."""
+    await _history(channel)
+    await channel.publish("hf", b"x")
+    for seq in ("nonsense", "", "0" * 100, "1.1.1", "99999999999999-0"):
+        assert await channel.since("hf", seq) is None, seq
+
+
+async def history_across_topics(kit: ChannelConformance, channel: Channel) -> None:
+    """Messages of another topic never appear in a topic's history."""
+    await _history(channel)
+    start = await channel.head("ha")
+    assert start is not None
+    await channel.publish("hb", b"other")
+    await channel.publish("ha", b"mine")
+    past = await channel.since("ha", start)
+    assert past is not None
+    assert [m.data for m in past] == [b"mine"]
+
+
 BEHAVIOURS: dict[str, Run] = {
     fn.__name__: fn
     for fn in (
@@ -159,6 +208,9 @@ BEHAVIOURS: dict[str, Run] = {
         many_subscriptions,
         closed_channel,
         reconnect,
+        history_positions,
+        history_refuses_foreign_positions,
+        history_across_topics,
     )
 }
 
