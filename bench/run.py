@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import odm, store_sqlite
+from bench import dispatch, odm, store_sqlite
 from bench.http_asgi import bench_asgi
 from bench.http_bench import bench_http
 from bench.timing import ops_per_second, table
@@ -57,6 +57,8 @@ def main() -> None:
     print(bench_asgi())
     print()
     print(bench_ws())
+    print()
+    print(dispatch.run())
 
 
 if __name__ == "__main__":

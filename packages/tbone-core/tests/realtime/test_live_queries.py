@@ -182,3 +182,37 @@ async def _ctx(api: API, token: str) -> Any:
 
     request = Request("GET", "/", "", {"authorization": f"Bearer {token}"})
     return await api.resource("notes").context(request, "http")
+
+
+async def test_matching_is_indexed_a_write_tests_only_the_subscriptions_it_concerns(
+    api: API, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tbone.realtime.live import LiveSubscription
+
+    peers = []
+    for i in range(200):  # distinct equality filters: only one concerns each write
+        peer = await connect(api)
+        await peer.call({**HERBERT, "filter": {"author": f"author-{i}"}})
+        peers.append(peer)
+    ranged = await connect(api)  # not indexable: tested on every write
+    await ranged.call({**HERBERT, "filter": {"year__gte": 1900}})
+    tested: list[str] = []
+    kind_of = LiveSubscription.kind_of
+
+    def counting(self: LiveSubscription, *args: Any) -> str | None:
+        tested.append(self.id)
+        return kind_of(self, *args)
+
+    monkeypatch.setattr(LiveSubscription, "kind_of", counting)
+    books = api.resource("books")
+    book = await books.create({"title": "T", "author": "author-7", "year": 1950})
+    assert (await peers[7].next())["event"] == "created"
+    assert (await ranged.next())["event"] == "created"
+    assert len(tested) == 2
+    tested.clear()
+    await books.update(book.id, {"author": "author-9"})  # before and after values both count
+    assert (await peers[7].next())["event"] == "left"
+    assert (await peers[9].next())["event"] == "entered"
+    assert len(tested) == 3
+    for peer in (*peers[:7], *peers[10:20]):
+        await peer.nothing(within=0.01)

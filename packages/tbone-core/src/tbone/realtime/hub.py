@@ -21,6 +21,7 @@ from ..errors import ChannelUnavailable, TBoneError
 from ..http.body import encode_json
 from ..resources.resource import Resource
 from ..storage.store import Change, Store
+from .index import SubscriptionIndex
 from .live import Held, LiveSubscription
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class EventHub:
         self.channel = channel
         self.topic = topic
         self.sessions: set[Session] = set()
-        self._by_resource: dict[str, dict[int, LiveSubscription]] = {}
+        self._by_resource: dict[str, SubscriptionIndex] = {}
         self._inbox: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._watchers: list[asyncio.Task[None]] = []
@@ -101,13 +102,16 @@ class EventHub:
         self.sessions.discard(session)
 
     def add(self, sub: LiveSubscription) -> None:
-        self._by_resource.setdefault(sub.resource.name, {})[id(sub)] = sub
+        index = self._by_resource.get(sub.resource.name)
+        if index is None:
+            index = self._by_resource[sub.resource.name] = SubscriptionIndex()
+        index.add(sub)
 
     def remove(self, sub: LiveSubscription) -> None:
-        subs = self._by_resource.get(sub.resource.name)
-        if subs is not None:
-            subs.pop(id(sub), None)
-            if not subs:
+        index = self._by_resource.get(sub.resource.name)
+        if index is not None:
+            index.remove(sub)
+            if not index:
                 del self._by_resource[sub.resource.name]
 
     def subscription_count(self) -> int:
@@ -227,16 +231,15 @@ class EventHub:
         subs = self._by_resource.get(resource.name)
         if not subs or resource.active_permissions():
             return
-        frame_tail = f',"resource":{json.dumps(resource.name)},"event":"deleted","pk":'
-        for sub in list(subs.values()):
+        seq = self._position(None)
+        tail = (
+            f',"resource":{json.dumps(resource.name)},"event":"deleted",'
+            f'"pk":{json.dumps(pk)},"seq":{json.dumps(seq)}}}'
+        )
+        for sub in subs:
             if sub.scope is None and "deleted" in sub.events and sub.pk in (None, pk):
-                sub.session.enqueue(
-                    '{"type":"event","subscription":'
-                    + sub.id_json
-                    + frame_tail
-                    + json.dumps(pk)
-                    + "}"
-                )
+                frame = '{"type":"event","subscription":' + sub.id_json + tail
+                sub.send(Held(pk, None, "deleted", seq, frame))
 
     async def dispatch(self, message: bytes | Message) -> None:
         """Deliver one envelope that came in on the channel."""
@@ -251,9 +254,13 @@ class EventHub:
     async def deliver(self, resource: Resource[Any], envelope: Envelope, seq: str) -> None:
         """Send one committed write to the subscriptions it concerns, each seeing it as its
         subscriber may (see :mod:`tbone.realtime.live`)."""
-        subs = self._by_resource.get(resource.name)
-        if subs:
-            await self._deliver_to(list(subs.values()), resource, envelope, seq)
+        index = self._by_resource.get(resource.name)
+        if not index:
+            return
+        doc, before = envelope["doc"], envelope.get("before")
+        candidates = index.candidates(doc.get(resource.pk), doc, before)
+        if candidates:
+            await self._deliver_to(candidates, resource, envelope, seq)
 
     async def _deliver_to(
         self,

@@ -23,7 +23,7 @@ from .path import Target
 from .query import And, Filter, Node, Not, Or, Order, Search
 from .store import Document, Record
 
-__all__ = ["matches", "sort_key", "sort_records"]
+__all__ = ["hash_key", "matches", "native_at", "sort_key", "sort_records"]
 
 
 def matches(query: Node | None, document: Document | Model) -> bool:
@@ -47,6 +47,11 @@ def _eval(node: Node, doc: Document) -> bool:
     if isinstance(node, Not):
         return not _eval(node.child, doc)
     return _search(node, doc)
+
+
+def native_at(target: Target, doc: Document) -> Any:
+    """The native value at ``target``'s path in a stored-form document (None if missing)."""
+    return _native(target, doc)
 
 
 def _native(target: Target, doc: Document) -> Any:
@@ -134,7 +139,7 @@ def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return compare
 
 
-def _hash_key(v: Any) -> tuple[int, Any] | None:
+def hash_key(v: Any) -> tuple[int, Any] | None:
     """A key under which ``same`` values collide, for hashable scalars; None otherwise."""
     v = _plain(v)
     rank = _rank(v)
@@ -150,7 +155,7 @@ def _hash_key(v: Any) -> tuple[int, Any] | None:
 def _member_index(values: Sequence[Any]) -> tuple[frozenset[Any], tuple[Any, ...]]:
     keys, others = set(), []
     for x in values:
-        key = _hash_key(x)
+        key = hash_key(x)
         if key is None:
             others.append(x)
         else:
@@ -166,7 +171,7 @@ def _member(doc_value: Any, values: Sequence[Any]) -> bool:
     else:
         index = _member_index(values)
     keys, others = index
-    key = _hash_key(doc_value)
+    key = hash_key(doc_value)
     if key is not None and key in keys:
         return True
     return any(same(doc_value, x) for x in others)
