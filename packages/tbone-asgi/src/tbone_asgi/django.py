@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 from tbone.api import API
 from tbone.http.message import Request
 
-from ._app import Receive, Scope, Send, _target, asgi_app
+from ._app import Receive, Scope, Send, _target
+from ._app import asgi_app as _asgi_app
 
 __all__ = ["DjangoSession", "dispatcher"]
 
@@ -42,7 +43,7 @@ def dispatcher(api: API, django_app: Any = None) -> Any:
         from django.core.asgi import get_asgi_application  # deferred: Django is optional
 
         django_app = get_asgi_application()
-    tbone = asgi_app(api)
+    tbone = _asgi_app(api)
     prefix = api.prefix
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
