@@ -216,3 +216,32 @@ async def test_matching_is_indexed_a_write_tests_only_the_subscriptions_it_conce
     assert len(tested) == 3
     for peer in (*peers[:7], *peers[10:20]):
         await peer.nothing(within=0.01)
+
+
+class AliceOnly:
+    async def allows(self, ctx: Any, action: str, obj: Any = None) -> bool:
+        return ctx.user == "alice"
+
+
+async def test_an_auth_frame_ends_subscriptions_the_new_identity_may_not_have() -> None:
+    class Secrets(BookResource):
+        name = "secrets"
+        permissions = (AliceOnly(),)
+
+    api = API(authenticator=BearerToken(TOKENS))
+    api.register(BookResource)
+    api.register(Secrets)
+    async with api:
+        peer = await connect(api, query="token=alice-token")
+        assert (await peer.call({"type": "subscribe", "id": 1, "resource": "secrets"}))[
+            "subscription"
+        ] == "s1"
+        await peer.call({"type": "subscribe", "id": 2, "resource": "books"})
+        await peer.session.receive('{"type":"auth","id":3,"token":"bob-token"}')
+        ended = await peer.next()
+        assert (ended["type"], ended["status"], ended["subscription"]) == ("error", 403, "s1")
+        assert (await peer.next())["type"] == "authenticated"
+        await api.resource("secrets").create({"title": "x", "author": "y"})
+        await api.resource("books").create({"title": "x", "author": "y"})
+        assert (await peer.next())["resource"] == "books"  # s2 lives on, s1 ended
+        await peer.nothing()

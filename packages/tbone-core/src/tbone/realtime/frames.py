@@ -65,10 +65,16 @@ def _salvage_id(data: str) -> Any:
     return frame_id
 
 
-def error_frame(frame_id: Any, status: int, body: dict[str, Any]) -> str:
+def error_frame(
+    frame_id: Any, status: int, body: dict[str, Any], *, subscription: str | None = None
+) -> str:
+    """An error answering frame ``frame_id``, or ending ``subscription`` (then id is null)."""
     # ASCII-escaped: an id or a detail quoting the client's text may hold a lone surrogate,
     # which is valid as a JSON escape but cannot be sent as UTF-8.
-    return encode_ascii({"type": "error", "id": frame_id, "status": status, "body": body})
+    frame: dict[str, Any] = {"type": "error", "id": frame_id, "status": status, "body": body}
+    if subscription is not None:
+        frame["subscription"] = subscription
+    return encode_ascii(frame)
 
 
 def simple_error(frame_id: Any, status: int, detail: str, slug: str | None = None) -> str:

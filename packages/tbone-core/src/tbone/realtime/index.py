@@ -66,7 +66,7 @@ class SubscriptionIndex:
         path = self._where.pop(ident, None)
         if path is None:
             return
-        target, by_key = self._by_value[path]
+        _, by_key = self._by_value[path]
         for key in list(by_key):
             _discard(by_key, key, ident)
         if not by_key:

@@ -378,7 +378,8 @@ class Session:
         self.hub.remove(sub)
 
     async def _reauthenticate(self) -> None:
-        """After an ``auth`` frame, every subscription sees events as the new identity."""
+        """After an ``auth`` frame, every subscription sees events as the new identity; one
+        the new identity may not have is ended with an error frame naming it."""
         for sub in list(self.subscriptions.values()):
             try:
                 sub.ctx = await self._context(sub.resource)
@@ -386,7 +387,7 @@ class Session:
             except Exception as exc:
                 self.subscriptions.pop(sub.id, None)
                 self.hub.remove(sub)
-                self.enqueue(error_frame(None, *self._problem(exc)))
+                self.enqueue(error_frame(None, *self._problem(exc), subscription=sub.id))
                 continue
             sub.scope = sub.resource.scope_node(sub.ctx)
 
