@@ -9,7 +9,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any, Final
 
-__all__ = ["SYNCHRONOUS", "parse_url"]
+__all__ = ["SYNCHRONOUS", "number", "parse_url", "split_url"]
 
 SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
 _OPTIONS: Final = ("synchronous", "timeout")
@@ -17,6 +17,12 @@ _OPTIONS: Final = ("synchronous", "timeout")
 
 def parse_url(url: str) -> tuple[str, dict[str, Any]]:
     """The database path and the keyword options of ``SQLiteStore``; ``ValueError`` if bad."""
+    path, query = split_url(url)
+    return path, _options(url, query)
+
+
+def split_url(url: str) -> tuple[str, dict[str, list[str]]]:
+    """The database path and the raw query options of a ``sqlite://`` URL."""
     scheme, sep, rest = url.partition("://")
     if scheme.lower() != "sqlite" or not sep or not rest.startswith("/"):
         raise ValueError(
@@ -27,7 +33,15 @@ def parse_url(url: str) -> tuple[str, dict[str, Any]]:
     path = urllib.parse.unquote(raw_path)
     if not path:
         raise ValueError(f"the SQLite URL {url!r} names no database file")
-    return path, _options(url, urllib.parse.parse_qs(query, keep_blank_values=True))
+    return path, urllib.parse.parse_qs(query, keep_blank_values=True)
+
+
+def number(url: str, name: str, values: list[str]) -> float:
+    """The last value of option ``name`` as a number; ``ValueError`` naming it if not one."""
+    try:
+        return float(values[-1])
+    except ValueError:
+        raise ValueError(f"{name} in {url!r} must be a number") from None
 
 
 def _options(url: str, query: dict[str, list[str]]) -> dict[str, Any]:
@@ -40,8 +54,5 @@ def _options(url: str, query: dict[str, list[str]]) -> dict[str, Any]:
     if "synchronous" in query:
         options["synchronous"] = query["synchronous"][-1]
     if "timeout" in query:
-        try:
-            options["timeout"] = float(query["timeout"][-1])
-        except ValueError:
-            raise ValueError(f"timeout in {url!r} must be a number of seconds") from None
+        options["timeout"] = number(url, "timeout", query["timeout"])
     return options
