@@ -247,6 +247,9 @@ describe("connection", () => {
     while (sub.id === null && Date.now() < deadline) await sleep(20);
     assert.ok(sub.id !== null && sub.id !== firstId, `new id ${sub.id} after ${firstId}`);
 
+    // it had seen no event, so no position to resume after: it is told events may be lost
+    const resync = await events.next();
+    assert.deepEqual([resync.event, resync.subscription], ["resync", sub]);
     await http("POST", "/api/books", { title: "Back again", author: "Reconnect" });
     const event = await events.next();
     assert.equal(event.data.title, "Back again");
@@ -303,5 +306,190 @@ describe("authentication", () => {
     assert.equal(client.closed, true);
     await assert.rejects(client.ready, refused);
     await assert.rejects(client.request("GET", "/api/books"), /closed/);
+  });
+});
+
+// -- positions, resume and live views ------------------------------------------------------
+
+let seed = Number(process.env.TBONE_JS_SEED ?? Date.now() % 100000);
+console.log(`live-view writers use seed ${seed} (TBONE_JS_SEED=${seed} repeats it)`);
+function random() {
+  seed = (seed * 1103515245 + 12345) % 2147483648; // a small LCG: repeatable from the seed
+  return seed / 2147483648;
+}
+const pick = (items) => items[Math.floor(random() * items.length)];
+const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+/** Wait until `check()` is truthy, polling; fail with `describe()` if it never is. */
+async function until(check, describe, ms = 8000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`never true within ${ms} ms: ${await describe()}`);
+    await sleep(50);
+  }
+}
+
+/** A client the server drops for idleness (1.5 s without a frame) and that comes back slowly,
+ * so that writes happen while it is away. */
+function dropping(options = {}) {
+  const client = open({ pingInterval: 60000, minDelay: 400, maxDelay: 600, ...options });
+  client.drops = 0;
+  client.onclose = () => (client.drops += 1);
+  return client;
+}
+
+const listed = async (query) => (await http("GET", `/api/books?${query}`)).body.objects;
+const summary = (rows) => rows.map((b) => `${b.title}:${b.year}`).join(", ");
+
+describe("positions and resume", () => {
+  test("every event has a seq; the subscription remembers the last one", async () => {
+    const client = open();
+    const author = unique("Seq");
+    const events = inbox();
+    const sub = client.subscribe("books", { filter: { author } }, events);
+    await sub.ready;
+    assert.equal(sub.seq, null);
+    await http("POST", "/api/books", { title: "One", author });
+    await http("POST", "/api/books", { title: "Two", author });
+    const [one, two] = [await events.next(), await events.next()];
+    assert.equal(typeof one.seq, "string");
+    assert.notEqual(one.seq, two.seq);
+    assert.equal(sub.seq, two.seq);
+  });
+
+  test("after a server-side drop, the writes made meanwhile arrive once each, in order", async () => {
+    const client = dropping();
+    const author = unique("Resume");
+    const events = [];
+    const sub = client.subscribe("books", { filter: { author } }, (e) => events.push(e));
+    await sub.ready;
+    await http("POST", "/api/books", { title: "w0", author });
+    await until(() => sub.seq !== null, () => "no first event");
+    const titles = ["w0"];
+    for (let i = 1; i <= 60; i++) {
+      titles.push(`w${i}`);
+      await http("POST", "/api/books", { title: `w${i}`, author });
+      await sleep(40);
+    }
+    await until(
+      () => events.length >= titles.length,
+      () => `${events.length} events: ${events.map((e) => e.data?.title ?? e.event)}`,
+    );
+    await sleep(300); // nothing more may come
+    assert.ok(client.drops >= 1, "the server never dropped the socket: nothing was resumed");
+    assert.deepEqual(events.map((e) => e.event), titles.map(() => "created"), "no resync");
+    assert.deepEqual(events.map((e) => e.data.title), titles);
+    assert.equal(new Set(events.map((e) => e.seq)).size, titles.length);
+  });
+
+  test("a position the server cannot replay: a subscription hears resync, a view re-snapshots", async () => {
+    const client = dropping();
+    const author = unique("Resync");
+    await http("POST", "/api/books", { title: "Before", author });
+    const events = inbox();
+    const sub = client.subscribe("books", { filter: { author } }, events);
+    const changes = [];
+    const view = client.live("books", { filter: { author }, order_by: "title" }, (rows, change) =>
+      changes.push(change.event),
+    );
+    await Promise.all([sub.ready, view.ready]);
+    assert.deepEqual(view.rows.map((b) => b.title), ["Before"]);
+    // as after a server restart: positions from another history
+    sub.seq = "foreign-position";
+    view.subscription.seq = "foreign-position";
+    const drops = client.drops;
+    await until(() => client.drops > drops, () => "no drop");
+    await http("POST", "/api/books", { title: "While away", author }); // no socket hears it
+    const resync = await events.next(5000);
+    assert.equal(resync.event, "resync");
+    await until(
+      () => view.rows.length === 2,
+      () => summary(view.rows),
+    );
+    assert.deepEqual(view.rows.map((b) => b.title), ["Before", "While away"]);
+    assert.deepEqual(changes.slice(0, 2), ["snapshot", "snapshot"]);
+  });
+});
+
+describe("live views", () => {
+  test("the snapshot is ordered and limited like the list endpoint, nulls first ascending", async () => {
+    const client = open();
+    const author = unique("Order");
+    for (const [title, year] of [["b", 1990], ["a", null], ["c", 1980], ["d", null], ["e", 2000]]) {
+      await http("POST", "/api/books", { title, author, year });
+    }
+    const up = client.live("books", { filter: { author }, order_by: ["year", "-title"] });
+    const down = client.live("books", { filter: { author }, order_by: "-year", limit: 3 });
+    await Promise.all([up.ready, down.ready]);
+    assert.deepEqual(up.rows.map((b) => b.title), ["d", "a", "c", "b", "e"]);
+    assert.deepEqual(down.rows.map((b) => b.title), ["e", "b", "c"]);
+    // a created row sorts where the server would put it; the window keeps its limit
+    await http("POST", "/api/books", { title: "f", author, year: 1995 });
+    await http("POST", "/api/books", { title: "g", author });
+    await until(() => up.rows.length === 7, () => summary(up.rows));
+    await until(() => down.rows[1]?.title === "f", () => summary(down.rows));
+    assert.deepEqual(up.rows.map((b) => b.title), ["g", "d", "a", "c", "b", "f", "e"]);
+    assert.deepEqual(down.rows.map((b) => b.title), ["e", "f", "b"]);
+    assert.deepEqual(up.rows, await listed(`author=${author}&order_by=year,-title`));
+  });
+
+  test("a view stays equal to the list under random writes and dropped connections", async () => {
+    // Its own refreshes keep the socket busy, so the server's idle close cannot be relied on:
+    // the connection is cut every 700 ms instead (the socket closed under the client).
+    const client = dropping({ maxDelay: 500 });
+    const cutter = setInterval(() => client.connected && client._socket.close(4000, "cut"), 700);
+    const author = unique("Live");
+    const other = unique("Other");
+    const years = [null, 1950, 1960, 1970, 1980, 1990];
+    for (let i = 0; i < 8; i++) {
+      await http("POST", "/api/books", { title: `seed ${i}`, author, year: pick(years) });
+    }
+    const query = `author=${author}&order_by=-year,title&limit=5`;
+    let refreshes = 0;
+    const count = (rows, change) => (refreshes += change.event === "snapshot");
+    const view = client.live("books", { filter: { author }, order_by: "-year,title", limit: 5 }, count);
+    const all = client.live("books", { filter: { author }, order_by: "year" });
+    await Promise.all([view.ready, all.ready]);
+    assert.deepEqual(view.rows, await listed(query));
+
+    const started = Date.now();
+    let writes = 0;
+    while (Date.now() - started < 4000) {
+      const known = [...(await listed(`author__in=${author},${other}&limit=50`))];
+      const book = known.length ? pick(known) : null;
+      const op = book ? pick(["create", "year", "year", "move", "delete"]) : "create";
+      if (op === "create") {
+        await http("POST", "/api/books", { title: `w${writes}`, author: pick([author, other]), year: pick(years) });
+      } else if (op === "year") {
+        await http("PATCH", `/api/books/${book.id}`, { year: pick(years) });
+      } else if (op === "move") {
+        await http("PATCH", `/api/books/${book.id}`, { author: book.author === author ? other : author });
+      } else {
+        await http("DELETE", `/api/books/${book.id}`);
+      }
+      writes += 1;
+    }
+    clearInterval(cutter);
+    assert.ok(client.drops >= 2, `only ${client.drops} drops in ${writes} writes`);
+    const expected = await listed(query);
+    const everything = await listed(`author=${author}&order_by=year&limit=50`);
+    await until(
+      async () =>
+        JSON.stringify(view.rows) === JSON.stringify(expected) &&
+        JSON.stringify(all.rows) === JSON.stringify(everything),
+      () => `limited: ${summary(view.rows)} != ${summary(expected)}\nall: ${summary(all.rows)} != ${summary(everything)}`,
+    );
+    console.log(`live view: ${writes} writes, ${client.drops} drops, ${refreshes} snapshots, converged`);
+  });
+
+  test("unsubscribe stops a view; rows keep their last value", async () => {
+    const client = open();
+    const author = unique("Stop");
+    const view = client.live("books", { filter: { author } });
+    await view.ready;
+    await view.unsubscribe();
+    await http("POST", "/api/books", { title: "Unseen", author });
+    await sleep(300);
+    assert.deepEqual(view.rows, []);
   });
 });

@@ -37,6 +37,7 @@ class BookResource(Resource[Book]):
     model = Book
     name = "books"
     filter_fields = {"author": ["exact", "in"]}
+    order_fields = ["year", "title"]
 
 
 class Note(Model):

@@ -10,12 +10,16 @@
 //   });
 //   await sub.ready;          // the server accepted it (rejects with a TBoneError if not)
 //   sub.unsubscribe();
+//   const view = client.live("books", { order_by: "-year", limit: 20 }, (rows) => draw(rows));
 //   client.close();
 //
 // The client reconnects with exponential backoff when the connection drops and subscribes
-// every live subscription again; the server gives them new ids, which the client maps back to
-// the same Subscription objects, so callbacks keep working. It pings while idle, because the
-// server closes sockets that stay silent longer than its idle timeout.
+// every live subscription again, resuming after the last `seq` it saw, so that the events
+// missed while offline arrive; the server gives them new ids, which the client maps back to
+// the same Subscription objects, so callbacks keep working. When the server cannot replay
+// (`resync`), a live view takes a fresh snapshot and a plain subscription is told with an
+// `{event: "resync"}` callback. It pings while idle, because the server closes sockets that
+// stay silent longer than its idle timeout.
 
 export const SUBPROTOCOL = "tbone.v1";
 
@@ -52,9 +56,12 @@ export class Subscription {
   constructor(client, resource, query, callback) {
     this.client = client;
     this.resource = resource;
-    this.query = query; // { filter, events, pk }
+    this.query = query; // { filter, events, pk } (+ { snapshot, order_by, limit } for a view)
     this.callback = callback;
     this.id = null; // the server's id for it on the current connection (changes on reconnect)
+    this.seq = null; // the last position it saw (an event's or a snapshot's), to resume after
+    this._view = null; // the LiveView it feeds, if any
+    this._refreshing = false; // a fresh snapshot was asked for on the current connection
     this.active = true;
     this.onerror = null; // called with a TBoneError if the server refuses it on re-subscribe
     this.ready = new Promise((resolve, reject) => {
@@ -151,6 +158,23 @@ export class Client {
     this._subs.add(sub);
     if (this.connected) this._sendSubscribe(sub);
     return sub;
+  }
+
+  /** Keep `view.rows`, the objects of `resource` matching `filter`, ordered by `order_by`
+   * (a string like `"-year,title"` or a list) and at most `limit` of them, true through every
+   * change and reconnect; `onRows(rows, change)` is called after each change (`change` is the
+   * event, or `{event: "snapshot"}`). `key` names the primary key field (default `"id"`).
+   * Returns a LiveView: `await view.ready`, `view.rows`, `view.unsubscribe()`. */
+  live(resource, { filter, order_by, limit, key = "id" } = {}, onRows = () => {}) {
+    if (typeof onRows !== "function") throw new TypeError("live() needs an onRows function");
+    this._checkOpen();
+    const view = new LiveView({ order_by, limit, key }, onRows);
+    const query = { filter, snapshot: true, order_by: joinOrder(order_by), limit };
+    const sub = new Subscription(this, resource, query, (event) => view._apply(event));
+    view._bind(sub);
+    this._subs.add(sub);
+    if (this.connected) this._sendSubscribe(sub);
+    return view;
   }
 
   /** Authenticate this connection (and every later one) with `token`. */
@@ -320,13 +344,19 @@ export class Client {
   }
 
   _deliver(sub, frame) {
+    if (frame.seq !== undefined) sub.seq = frame.seq;
     const event = {
       event: frame.event,
       resource: frame.resource,
       pk: frame.pk,
       data: frame.data,
+      seq: frame.seq,
       subscription: sub,
     };
+    this._callback(sub, event);
+  }
+
+  _callback(sub, event) {
     try {
       sub.callback(event);
     } catch (error) {
@@ -334,11 +364,18 @@ export class Client {
     }
   }
 
-  _call(frame, kind, timeout = this.options.timeout) {
+  /** Send a frame and wait for its answer. `onAnswer` runs as soon as the answer is read,
+   * before any later frame: a subscription must be mapped before the events that follow its
+   * answer (a runtime may dispatch several frames before promise callbacks run). */
+  _call(frame, kind, timeout = this.options.timeout, onAnswer = null) {
     if (this.closed) return Promise.reject(new TBoneError("the client is closed"));
     return new Promise((resolve, reject) => {
       const id = ++this._ids;
-      const settle = (answer) => (answer.type === "error" ? reject(errorFrom(answer)) : resolve(answer));
+      const settle = (answer) => {
+        if (answer.type === "error") return reject(errorFrom(answer));
+        if (onAnswer) onAnswer(answer);
+        resolve(answer);
+      };
       const call = { frame: { ...frame, id }, kind, settle, fail: reject, socket: null };
       call.timer = setTimeout(() => {
         this._calls.delete(id);
@@ -356,27 +393,78 @@ export class Client {
     this._sendFrame(this._socket, call.frame);
   }
 
-  _sendSubscribe(sub) {
+  _subscribeFrame(sub, resume) {
     const frame = { type: "subscribe", resource: sub.resource };
-    for (const key of ["filter", "events", "pk"]) {
+    for (const key of ["filter", "events", "pk", "snapshot", "order_by", "limit"]) {
       if (sub.query[key] !== undefined) frame[key] = sub.query[key];
     }
-    this._call(frame, "subscribe").then(
-      (answer) => {
-        if (sub.active) {
-          this._byServerId.set(answer.subscription, sub);
-          sub._subscribed(answer.subscription);
-        } else {
-          // unsubscribed while the server was subscribing it
-          const frame = { type: "unsubscribe", id: ++this._ids, subscription: answer.subscription };
-          this._sendFrame(this._socket, frame);
-        }
-      },
+    if (resume && sub.seq !== null) frame.after = sub.seq;
+    return frame;
+  }
+
+  _sendSubscribe(sub) {
+    // A view that knows it misses rows (a refresh was under way) starts afresh instead.
+    const resume = sub._confirmed && !(sub._view && sub._view._stale);
+    const frame = this._subscribeFrame(sub, resume);
+    sub._refreshing = false;
+    const onAnswer = (answer) => {
+      if (sub.active) {
+        this._byServerId.set(answer.subscription, sub);
+        this._handOver(sub, answer, resume && frame.after === undefined);
+        sub._subscribed(answer.subscription);
+      } else {
+        // unsubscribed while the server was subscribing it
+        const frame = { type: "unsubscribe", id: ++this._ids, subscription: answer.subscription };
+        this._sendFrame(this._socket, frame);
+      }
+    };
+    this._call(frame, "subscribe", undefined, onAnswer).then(
+      () => {},
       (error) => {
         if (!this._subs.delete(sub)) return;
         const wasConfirmed = sub._confirmed;
         sub._fail(error);
         if (wasConfirmed && !sub.onerror) this._report(error);
+      },
+    );
+  }
+
+  /** Take over the subscription's answer: its snapshot, or the news that events were lost
+   * (`resync`, or a re-subscription with no position to resume after). */
+  _handOver(sub, answer, unknownPosition) {
+    if (answer.seq !== undefined) sub.seq = answer.seq;
+    if (Array.isArray(answer.objects) && sub._view) {
+      sub._view._reset(answer.objects);
+    } else if (answer.resync || unknownPosition) {
+      const event = { event: "resync", resource: sub.resource, pk: undefined, data: undefined };
+      this._callback(sub, { ...event, subscription: sub });
+    }
+  }
+
+  /** A view's window lost a row it cannot refill from events: subscribe again with a fresh
+   * snapshot, then drop the old server subscription (its later events are ignored). */
+  _refresh(sub) {
+    if (sub._refreshing || !sub.active || !this.connected) return;
+    sub._refreshing = true;
+    const socket = this._socket;
+    const onAnswer = (answer) => {
+      const old = sub.id;
+      if (!sub.active || socket !== this._socket) {
+        this._sendFrame(socket, { type: "unsubscribe", id: ++this._ids, subscription: answer.subscription });
+        return;
+      }
+      sub._refreshing = false;
+      this._byServerId.delete(old);
+      this._byServerId.set(answer.subscription, sub);
+      sub.id = answer.subscription;
+      this._handOver(sub, answer, false);
+      if (old !== null) this._sendFrame(socket, { type: "unsubscribe", id: ++this._ids, subscription: old });
+    };
+    this._call(this._subscribeFrame(sub, false), "subscribe", undefined, onAnswer).then(
+      () => {},
+      (error) => {
+        sub._refreshing = false;
+        this._report(error);
       },
     );
   }
@@ -464,4 +552,147 @@ function websocketURL(url) {
   if (parsed.protocol === "http:") parsed.protocol = "ws:";
   else if (parsed.protocol === "https:") parsed.protocol = "wss:";
   return parsed.href;
+}
+
+/** An ordered, limited array of objects kept true by a snapshot subscription; returned by
+ * `client.live()`.
+ *
+ * Rows are ordered like the server orders the list endpoint (docs/storage.md): by each
+ * `order_by` key, `-` descending, null or missing first ascending (so last descending), values
+ * of different kinds ranked null < numbers < text < booleans < others, then by the primary key
+ * ascending. Text compares by UTF-16 code units here and by code points on the server: they
+ * differ only between characters outside the Basic Multilingual Plane and those in U+E000–U+FFFF.
+ * Dates come as ISO strings, which order like the dates when they share one time zone format.
+ * Without `order_by` the snapshot keeps the server's default order, and rows that arrive later
+ * are placed by primary key.
+ *
+ * With a `limit`, a row that leaves the window (deleted, left, or moved past its end) leaves a
+ * gap that only the server can fill when more rows may exist beyond the window: the view then
+ * asks for a fresh snapshot on the same connection (a new subscription, the old one dropped
+ * once the new one answered), so `rows` may hold one row fewer than `limit` for a round trip.
+ */
+export class LiveView {
+  constructor({ order_by, limit, key }, onRows) {
+    this.key = key;
+    this.limit = limit ?? null;
+    this.rows = [];
+    this.onRows = onRows;
+    this._order = orderOf(order_by, key);
+    this._complete = false; // rows hold every object of the view (nothing beyond the window)
+    this._stale = false; //    rows miss some objects until the next snapshot
+    this.subscription = null;
+    this.ready = null;
+  }
+
+  /** Stop following; `rows` keeps its last value. */
+  unsubscribe() {
+    return this.subscription.unsubscribe();
+  }
+
+  _bind(sub) {
+    sub._view = this;
+    this.subscription = sub;
+    this.ready = sub.ready.then(() => this);
+    this.ready.catch(() => {});
+  }
+
+  _reset(objects) {
+    this.rows = objects.slice();
+    this._complete = this.limit === null || objects.length < this.limit;
+    this._stale = false;
+    this._changed({ event: "snapshot", subscription: this.subscription });
+  }
+
+  _apply(event) {
+    const at = this.rows.findIndex((row) => sameKey(row[this.key], event.pk));
+    if (at >= 0) this.rows.splice(at, 1);
+    if (event.event === "deleted" || event.event === "left") {
+      if (at >= 0 && !this._complete) this._gap();
+    } else if (event.data !== undefined) {
+      this._place(event.data);
+    }
+    this._changed(event);
+  }
+
+  /** Put `row` where it sorts, unless that is past the end of a window that may have rows
+   * beyond it (then only the server knows which row belongs there). */
+  _place(row) {
+    const rows = this.rows;
+    let at = rows.findIndex((other) => this._compare(row, other) < 0);
+    if (at < 0) at = rows.length;
+    if (at === rows.length && !this._complete) {
+      if (rows.length < this.limit) this._gap(); // it moved off the end, or a gap waits
+      return;
+    }
+    rows.splice(at, 0, row);
+    if (this.limit !== null && rows.length > this.limit) {
+      rows.length = this.limit;
+      this._complete = false;
+    }
+  }
+
+  _gap() {
+    this._stale = true;
+    const sub = this.subscription;
+    sub.client._refresh(sub);
+  }
+
+  _compare(a, b) {
+    for (const { path, descending } of this._order) {
+      const order = compareValues(valueAt(a, path), valueAt(b, path));
+      if (order !== 0) return descending ? -order : order;
+    }
+    return 0;
+  }
+
+  _changed(change) {
+    try {
+      this.onRows(this.rows, change);
+    } catch (error) {
+      this.subscription.client._report(error);
+    }
+  }
+}
+
+function joinOrder(order_by) {
+  return Array.isArray(order_by) ? order_by.join(",") : order_by;
+}
+
+function orderOf(order_by, key) {
+  const names = (joinOrder(order_by) ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const order = names.map((name) => {
+    const descending = name.startsWith("-");
+    return { path: (descending ? name.slice(1) : name).split("."), descending };
+  });
+  if (!order.some(({ path }) => path.length === 1 && path[0] === key)) {
+    order.push({ path: [key], descending: false }); // the server appends the key: a total order
+  }
+  return order;
+}
+
+function valueAt(row, path) {
+  let value = row;
+  for (const part of path) value = value == null ? undefined : value[part];
+  return value;
+}
+
+function rank(value) {
+  if (value === null || value === undefined) return 0;
+  if (typeof value === "number") return 1;
+  if (typeof value === "string") return 2;
+  if (typeof value === "boolean") return 3;
+  return 4;
+}
+
+function compareValues(a, b) {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (ra === 0) return 0;
+  if (ra === 4) [a, b] = [JSON.stringify(a), JSON.stringify(b)];
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sameKey(a, b) {
+  return a === b || (a != null && b != null && JSON.stringify(a) === JSON.stringify(b));
 }
