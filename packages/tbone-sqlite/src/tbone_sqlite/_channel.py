@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from typing import Final
 
@@ -179,11 +180,22 @@ class SQLiteChannel(Channel):
         if self._events is None:
             async with self._opening:
                 if self._events is None:
+                    self._check_folder()
                     try:
                         self._events = await EventLog.open(self.path, busy=self.timeout)
                     except sqlite3.Error as exc:
                         raise self._unavailable(exc) from exc
         return self._events
+
+    def _check_folder(self) -> None:
+        # said before connecting: a failed aiosqlite connect leaves its thread to report to
+        # the event loop later, which fails once the loop is gone
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if self.path != ":memory:" and not os.path.isdir(folder):
+            raise ChannelUnavailable(
+                f"the SQLite channel cannot open {self.path!r}: the folder {folder!r} does not "
+                "exist; create it or give another path"
+            )
 
     def _unavailable(self, exc: sqlite3.Error) -> ChannelUnavailable:
         return ChannelUnavailable(f"the SQLite channel on {self.path!r} failed: {exc}")
