@@ -245,3 +245,22 @@ async def test_an_auth_frame_ends_subscriptions_the_new_identity_may_not_have() 
         await api.resource("books").create({"title": "x", "author": "y"})
         assert (await peer.next())["resource"] == "books"  # s2 lives on, s1 ended
         await peer.nothing()
+
+
+async def test_the_memory_history_is_bounded_in_bytes() -> None:
+    from tbone.channel import MemoryChannel
+
+    channel = MemoryChannel("memory://?history_bytes=10000")
+    async with channel:
+        first = await channel.head("t")
+        for _ in range(90):
+            await channel.publish("t", b"x" * 1000)
+        ninetieth = await channel.head("t")
+        for _ in range(10):
+            await channel.publish("t", b"y" * 1000)
+        assert first is not None
+        assert ninetieth is not None
+        kept = await channel.since("t", ninetieth)
+        assert kept is not None
+        assert [m.data for m in kept] == [b"y" * 1000] * 10  # the last 10 KB are kept
+        assert await channel.since("t", first) is None  # the start fell out: resync

@@ -2,7 +2,8 @@
 
 Every message gets a position ``<epoch>.<n>`` (the epoch tells this channel's positions from
 another's, or from before a restart) and the last ``history`` messages of each topic, no older
-than ``history_age`` seconds, can be replayed: ``memory://?history=10000&history_age=300``.
+than ``history_age`` seconds and ``history_bytes`` in all, can be replayed:
+``memory://?history=10000&history_age=300&history_bytes=4194304``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class MemoryChannel(Channel):
         *,
         history: int | None = None,
         history_age: float | None = None,
+        history_bytes: int | None = None,
     ) -> None:
         self.url = url
         options = dict(parse_qsl(urlsplit(url).query))
@@ -47,7 +49,11 @@ class MemoryChannel(Channel):
         self.history_age = (
             float(options.get("history_age", 300.0)) if history_age is None else history_age
         )
+        self.history_bytes = (
+            int(options.get("history_bytes", 4 << 20)) if history_bytes is None else history_bytes
+        )
         self.keeps_history = self.history > 0
+        self._kept_bytes: dict[str, int] = {}
         self._subscribers: dict[str, set[_MemorySubscription]] = {}
         self._epoch = secrets.token_hex(4)
         self._counts: dict[str, int] = {}  # per topic: positions are per topic
@@ -58,12 +64,21 @@ class MemoryChannel(Channel):
         count = self._counts[topic] = self._counts.get(topic, 0) + 1
         item = Message(bytes(message), f"{self._epoch}.{count}")
         if self.history > 0:
-            past = self._past.get(topic)
-            if past is None:
-                past = self._past[topic] = collections.deque(maxlen=self.history)
-            past.append((time.monotonic(), count, item))
+            self._remember(topic, count, item)
         for subscriber in list(self._subscribers.get(topic, ())):
             subscriber.deliver(item)
+
+    def _remember(self, topic: str, count: int, item: Message) -> None:
+        """Keep ``item`` in the topic's history, dropping the oldest beyond the count and
+        byte bounds (the age bound applies when replaying)."""
+        past = self._past.get(topic)
+        if past is None:
+            past = self._past[topic] = collections.deque()
+        past.append((time.monotonic(), count, item))
+        kept = self._kept_bytes.get(topic, 0) + len(item.data)
+        while len(past) > self.history or (kept > self.history_bytes and len(past) > 1):
+            kept -= len(past.popleft()[2].data)
+        self._kept_bytes[topic] = kept
 
     async def head(self, topic: str) -> str | None:
         return f"{self._epoch}.{self._counts.get(topic, 0)}"
