@@ -6,7 +6,7 @@
 //   const client = connect("/api/ws", { token, timeout: 10000 });
 //   const { status, body } = await client.request("POST", "/api/books", { title: "Dune" });
 //   const sub = client.subscribe("books", { filter: { author: "Herbert" } }, (event) => {
-//     console.log(event.event, event.pk, event.data); // "created" | "updated" | "deleted"
+//     console.log(event.event, event.pk, event.data); // "created" | "updated" | "deleted" | …
 //   });
 //   await sub.ready;          // the server accepted it (rejects with a TBoneError if not)
 //   sub.unsubscribe();
@@ -148,9 +148,11 @@ export class Client {
     });
   }
 
-  /** Call `callback(event)` for every matching `created` / `updated` / `deleted` event.
-   * `event` is `{event, resource, pk, data, subscription}`; `data` is the object as this
-   * client may see it (`deleted` carries its last state). */
+  /** Call `callback(event)` for every matching `created` / `updated` / `deleted` /
+   * `entered` / `left` event. `event` is `{event, resource, pk, data, seq, subscription}`;
+   * `data` is the object as this client may see it (`deleted` carries its last state, `left`
+   * none). After a reconnect whose missed events could not be replayed, `callback` gets
+   * `{event: "resync"}`: re-fetch what depends on them. */
   subscribe(resource, { filter, events, pk } = {}, callback) {
     if (typeof callback !== "function") throw new TypeError("subscribe() needs a callback");
     this._checkOpen();
