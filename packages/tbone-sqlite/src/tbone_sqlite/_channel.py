@@ -135,7 +135,7 @@ class SQLiteChannel(Channel):
         self._events: EventLog | None = None
         self._opening = asyncio.Lock()
         self._pollers: dict[str, _Poller] = {}
-        self._published = 0
+        self._published: dict[str, int] = {}  # per topic, for trimming
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteChannel:
@@ -206,8 +206,8 @@ class SQLiteChannel(Channel):
         events = await self._log()
         try:
             await events.append(topic, bytes(message))
-            self._published += 1
-            if self._published % self.trim_every == 0:
+            count = self._published[topic] = self._published.get(topic, 0) + 1
+            if count % self.trim_every == 0:
                 rows, age = max(self.history, _KEEP_ROWS), max(self.history_age, _KEEP_AGE)
                 await events.trim(topic, rows, age)
         except sqlite3.Error as exc:
