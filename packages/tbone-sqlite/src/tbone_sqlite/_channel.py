@@ -31,7 +31,7 @@ __all__ = ["SQLiteChannel"]
 
 log = logging.getLogger("tbone_sqlite.channel")
 
-_OPTIONS: Final = ("history", "history_age", "poll", "timeout")
+_OPTIONS: Final = ("history", "history_age", "history_bytes", "poll", "timeout")
 _BATCH: Final = 500  # rows a poller reads per query
 _KEEP_ROWS: Final = 1_000  # rows kept per topic for other processes' pollers, history or not
 _KEEP_AGE: Final = 10.0  # seconds likewise
@@ -105,10 +105,10 @@ class SQLiteChannel(Channel):
 
     >>> channel = SQLiteChannel("app.db", history=10_000, history_age=300, poll=0.05)
 
-    ``history`` messages per topic no older than ``history_age`` seconds can be replayed
-    (``history=0`` keeps none: resuming clients are told to resync); ``poll`` is how often, in
-    seconds, other processes' messages are looked for; ``timeout`` how long a publish waits for
-    another process's write lock before ``ChannelUnavailable``.
+    ``history`` messages per topic no older than ``history_age`` seconds, ``history_bytes``
+    in all, can be replayed (``history=0`` keeps none: resuming clients are told to resync);
+    ``poll`` is how often, in seconds, other processes' messages are looked for; ``timeout`` how
+    long a publish waits for another process's write lock before ``ChannelUnavailable``.
     """
 
     tbone_plugin_api = 1
@@ -119,6 +119,7 @@ class SQLiteChannel(Channel):
         *,
         history: int = 10_000,
         history_age: float = 300.0,
+        history_bytes: int = 4 << 20,
         poll: float = 0.05,
         timeout: float = 5.0,
         trim_every: int = 100,
@@ -128,6 +129,7 @@ class SQLiteChannel(Channel):
         self.path = path
         self.history = history
         self.history_age = history_age
+        self.history_bytes = history_bytes
         self.poll = poll
         self.timeout = timeout
         self.trim_every = trim_every
@@ -152,6 +154,7 @@ class SQLiteChannel(Channel):
             path,
             history=int(history),
             history_age=options.get("history_age", 300.0),
+            history_bytes=int(options.get("history_bytes", 4 << 20)),
             poll=options.get("poll", 0.05),
             timeout=options.get("timeout", 5.0),
         )
@@ -253,6 +256,9 @@ class SQLiteChannel(Channel):
                 return None  # a position this file never gave
             if after < await events.floor(topic, self.history, self.history_age):
                 return None  # messages after it left the history
+            count, size = await events.size_after(topic, after)
+            if size > self.history_bytes and count > 1:
+                return None  # a replay bigger than history_bytes: resync instead
             rows = await events.after(topic, after, self.history + _KEEP_ROWS)
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from exc

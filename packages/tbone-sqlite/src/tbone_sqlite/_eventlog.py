@@ -87,6 +87,12 @@ class EventLog:
         rows = await self.db.execute_fetchall(_AFTER, (topic, after, limit))
         return [(int(i), bytes(d)) for i, d in rows]
 
+    async def size_after(self, topic: str, after: int) -> tuple[int, int]:
+        """How many messages of ``topic`` come after id ``after``, and their bytes in all."""
+        sql = "SELECT count(*), sum(length(data)) FROM tbone_channel WHERE topic = ? AND id > ?"
+        rows = list(await self.db.execute_fetchall(sql, (topic, after)))
+        return int(rows[0][0]), int(rows[0][1] or 0)
+
     async def sequence(self) -> int:
         """The highest id ever given (0 for none): every later message has a higher one."""
         return await self._number(_SEQUENCE)

@@ -85,6 +85,20 @@ async def test_history_is_bounded_by_age(tmp_path: Path) -> None:
         assert await channel.since("t", head) == []
 
 
+async def test_a_replay_is_bounded_in_bytes(tmp_path: Path) -> None:
+    async with SQLiteChannel(str(tmp_path / "e.db"), history_bytes=1000) as channel:
+        start = await channel.head("t")
+        assert start is not None
+        for _ in range(3):
+            await channel.publish("t", b"x" * 400)
+        assert await channel.since("t", start) is None  # 1,200 bytes to replay
+        middle = str(await channel.head("t")).rsplit(".", 1)
+        second_last = f"{middle[0]}.{int(middle[1]) - 2}"
+        replay = await channel.since("t", second_last)
+        assert replay is not None
+        assert len(replay) == 2
+
+
 async def test_rows_are_trimmed_from_the_file(tmp_path: Path) -> None:
     path = tmp_path / "e.db"
     async with SQLiteChannel(str(path), history=10, trim_every=50) as channel:
@@ -128,10 +142,12 @@ async def test_without_history_it_delivers_and_answers_resync(tmp_path: Path) ->
 
 
 def test_url_options() -> None:
-    channel = connect_channel("sqlite:///events.db?history=50&history_age=7.5&poll=0.2&timeout=1")
+    channel = connect_channel(
+        "sqlite:///events.db?history=50&history_age=7.5&history_bytes=99&poll=0.2&timeout=1"
+    )
     assert isinstance(channel, SQLiteChannel)
     assert (channel.path, channel.history, channel.history_age) == ("events.db", 50, 7.5)
-    assert (channel.poll, channel.timeout) == (0.2, 1.0)
+    assert (channel.history_bytes, channel.poll, channel.timeout) == (99, 0.2, 1.0)
 
 
 @pytest.mark.parametrize(
