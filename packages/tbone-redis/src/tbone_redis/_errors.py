@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from tbone.errors import ChannelUnavailable, StoreUnavailable
 
 __all__ = ["DRIVER_ERRORS", "channel_errors", "safe_url", "store_errors"]
 
-# What the driver raises when the server is away: its own errors, and socket errors it lets through.
-DRIVER_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+# What the driver raises when the server is away: its own errors (a cluster it cannot reach
+# raises RedisClusterException, which is not a RedisError), and socket errors it lets through.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 
 def safe_url(url: str) -> str:

@@ -92,9 +92,10 @@ class StreamReader:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            await self._close()  # ends a blocking read whose cancellation was swallowed
+            with contextlib.suppress(asyncio.CancelledError, *DRIVER_ERRORS):
                 await task
-            await self._close()
+            await self._close()  # and what a cluster client reopened meanwhile
 
     async def _run(self) -> None:
         low, high = self._backoff
