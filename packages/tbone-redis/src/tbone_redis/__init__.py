@@ -7,9 +7,9 @@ and a document store (``redis://``).
 ... )  # doctest: +SKIP
 
 The classes are found through entry points (``tbone.channels``: ``redis``, ``rediss``,
-``redis+streams``, ``rediss+streams``; ``tbone.backends``: ``redis``, ``rediss``); nothing here needs importing by hand. Attributes are imported lazily so
-that ``import tbone_redis`` (and the pytest plugin ``tbone_redis.testing``) does not import the
-redis driver.
+``redis+streams``, ``rediss+streams``; ``tbone.backends``: ``redis``, ``rediss``); nothing
+here needs importing by hand. Attributes are imported lazily so that ``import tbone_redis`` (and
+the pytest plugin ``tbone_redis.testing``) does not import the redis driver.
 """
 
 from __future__ import annotations
