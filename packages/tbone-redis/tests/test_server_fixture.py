@@ -70,3 +70,36 @@ def test_no_redis_skips_loudly_elsewhere(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_server_that_cannot_start_says_why() -> None:
     with pytest.raises(RedisServerError, match="exited with status"):
         RedisServer("/bin/false").start()
+
+
+@pytest.fixture
+def no_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(testing.CLUSTER_ENV_URL, raising=False)
+    monkeypatch.setattr("tbone_redis._cluster.shutil.which", lambda name: None)
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_no_cluster_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI is set.*apt-get install redis-server"):
+        testing.start_redis_cluster()
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_no_cluster_skips_loudly_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="NO REDIS CLUSTER, TEST NOT RUN"):
+        testing.start_redis_cluster()
+
+
+def test_the_cluster_fixture_gives_three_masters_covering_every_slot(
+    redis_cluster: testing.RedisClusterServer,
+) -> None:
+    from redis import RedisCluster
+
+    client = RedisCluster.from_url(redis_cluster.url)
+    try:
+        assert len(client.get_primaries()) == 3
+        assert int(client.cluster_info()["cluster_slots_assigned"]) == 16384
+    finally:
+        client.close()
