@@ -29,7 +29,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "bookstore.py"
-ADAPTERS = ("aiohttp", "sanic")
+ADAPTERS = ("aiohttp", "sanic", "asgi")
 #: generated requests per operation and mode: bounds the run (about 30 s per adapter here)
 MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, response_schema_conformance]

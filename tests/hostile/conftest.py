@@ -22,7 +22,7 @@ from tbone.testing.transport import LiveServer
 from .app import build_api
 from .target import Target
 
-ADAPTERS = ("aiohttp", "sanic")
+ADAPTERS = ("aiohttp", "sanic", "asgi")
 
 StoreURL = Callable[[pytest.FixtureRequest, Path], str]
 
