@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
 
-from bench.timing import ops_per_second
+from bench.timing import three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
 from tbone_mongo import MongoStore
 from tbone_mongo.testing import MongoServer
 
-BATCH = 50  # operations per timed call, so the event loop hop is amortised alike for all
 ROWS = 2_000
 YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
 
@@ -145,18 +144,6 @@ def _cases(raw: Raw, store: MongoStore) -> dict[str, dict[str, Callable[[int], A
     }
 
 
-def _batched(
-    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]]
-) -> Callable[[], None]:
-    counter = itertools.count()
-
-    async def batch() -> None:
-        for _ in range(BATCH):
-            await op(next(counter) % ROWS)
-
-    return lambda: loop.run_until_complete(batch())
-
-
 def run() -> str:
     """Measure every operation three ways; return the table of throughputs and ratios."""
     loop = asyncio.new_event_loop()
@@ -164,19 +151,13 @@ def run() -> str:
     try:
         client, raw, store = loop.run_until_complete(_setup(server))
         try:
-            lines = [
+            lines = three_way(
+                loop,
                 f"MongoDB store vs raw PyMongo async (same documents), ops/s, on {server.kind}",
-                f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
-                f"{'collection':>10}  {'ratio':>6}",
-            ]
-            for name, ways in _cases(raw, store).items():
-                fns = {way: _batched(loop, op) for way, op in ways.items()}
-                r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=3).items()}
-                lines.append(
-                    f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
-                    f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
-                    f"{r['collection'] / r['raw']:5.2f}x"
-                )
+                _cases(raw, store),
+                ROWS,
+                rounds=3,
+            )
         finally:
             loop.run_until_complete(store.aclose())
             loop.run_until_complete(client.close())

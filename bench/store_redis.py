@@ -21,18 +21,17 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.timing import ops_per_second
+from bench.timing import BATCH, batched, ops_per_second, three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
 from tbone_redis import RedisStore
 from tbone_redis.testing import RedisServer
 
-BATCH = 50  # operations per timed call, so the event loop hop is amortised alike for all
 SMALL, LARGE = 1_000, 100_000
 PER_VALUE = 10  # documents per year in every collection: each find returns 10
 ROWS = 2_000  # the CRUD comparison's collection
@@ -133,18 +132,6 @@ async def _load(store: RedisStore, name: str, rows: int) -> CollectionSpec:
     return spec
 
 
-def _batched(
-    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]], rows: int
-) -> Callable[[], None]:
-    counter = itertools.count()
-
-    async def batch() -> None:
-        for _ in range(BATCH):
-            await op(next(counter) % rows)
-
-    return lambda: loop.run_until_complete(batch())
-
-
 def _find(year: int) -> Query:
     return Query(where=compile_where(Book, year=year), order=parse_order(Book, []))
 
@@ -171,8 +158,8 @@ def _flat_rows(loop: asyncio.AbstractEventLoop, store: RedisStore) -> list[str]:
     for label, make in (("store.find_docs(year=Y)", store_find),
                         ("collection.find(year=Y)", collection_find)):  # fmt: skip
         fns = {
-            "small": _batched(loop, make(small), SMALL),
-            "large": _batched(loop, make(large), SMALL),
+            "small": batched(loop, make(small), SMALL),
+            "large": batched(loop, make(large), SMALL),
         }
         r = {k: n * BATCH for k, n in ops_per_second(fns, rounds=5).items()}
         lines.append(
@@ -256,20 +243,12 @@ def _crud_rows(
             "collection": lambda i: books.update(f"book-{i:08d}", {"rating": 1.5}),
         },
     }
-    lines = [
+    return three_way(
+        loop,
         f"Redis store vs raw redis-py (same documents, a set per year), ops/s, {ROWS:,} documents",
-        f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
-        f"{'collection':>10}  {'ratio':>6}",
-    ]
-    for name, ways in cases.items():
-        fns = {way: _batched(loop, op, ROWS) for way, op in ways.items()}
-        r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=5).items()}
-        lines.append(
-            f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
-            f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
-            f"{r['collection'] / r['raw']:5.2f}x"
-        )
-    return lines
+        cases,
+        ROWS,
+    )
 
 
 async def _drop(client: Redis, prefix: str) -> None:

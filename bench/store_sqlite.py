@@ -18,18 +18,17 @@ import asyncio
 import itertools
 import json
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bench.timing import ops_per_second
+from bench.timing import three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
 from tbone_sqlite import SQLiteStore
 
-BATCH = 50  # operations per timed call, so the event loop hop is amortised alike for all
 ROWS = 2_000
 YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
 
@@ -151,38 +150,20 @@ def _cases(raw: Raw, store: SQLiteStore) -> dict[str, dict[str, Callable[[int], 
     }
 
 
-def _batched(
-    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]]
-) -> Callable[[], None]:
-    counter = itertools.count()
-
-    async def batch() -> None:
-        for _ in range(BATCH):
-            await op(next(counter) % ROWS)
-
-    return lambda: loop.run_until_complete(batch())
-
-
 def run() -> str:
     """Measure every operation three ways; return the table of throughputs and ratios."""
     loop = asyncio.new_event_loop()
     with tempfile.TemporaryDirectory() as tmp:
         raw, store = loop.run_until_complete(_setup(Path(tmp)))
         try:
-            lines = [
+            lines = three_way(
+                loop,
                 "SQLite store vs raw aiosqlite (same SQL, same JSON work), ops/s, WAL, "
                 "synchronous=NORMAL",
-                f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
-                f"{'collection':>10}  {'ratio':>6}",
-            ]
-            for name, ways in _cases(raw, store).items():
-                fns = {way: _batched(loop, op) for way, op in ways.items()}
-                r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=5).items()}
-                lines.append(
-                    f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
-                    f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
-                    f"{r['collection'] / r['raw']:5.2f}x"
-                )
+                _cases(raw, store),
+                ROWS,
+                rounds=5,
+            )
         finally:
             loop.run_until_complete(store.aclose())
             loop.run_until_complete(raw.db.close())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 
@@ -43,3 +45,44 @@ def table(title: str, results: Mapping[str, float], baseline: str, unit: str = "
     for name, value in results.items():
         lines.append(f"  {name:{width}}  {value:12,.0f}  {value / base:19.2f}x")
     return "\n".join(lines)
+
+
+BATCH = 50  # store operations per timed call, so the event loop hop is amortised alike for all
+
+
+def batched(
+    loop: asyncio.AbstractEventLoop, op: Callable[[int], Coroutine[Any, Any, Any]], rows: int
+) -> Callable[[], None]:
+    """A timed call running ``BATCH`` store operations on row numbers 0..rows-1 in turn."""
+    counter = itertools.count()
+
+    async def batch() -> None:
+        for _ in range(BATCH):
+            await op(next(counter) % rows)
+
+    return lambda: loop.run_until_complete(batch())
+
+
+def three_way(
+    loop: asyncio.AbstractEventLoop,
+    title: str,
+    cases: Mapping[str, Mapping[str, Callable[[int], Coroutine[Any, Any, Any]]]],
+    rows: int,
+    rounds: int = 5,
+) -> list[str]:
+    """The store bench table: each operation done raw, through the store, and through the
+    typed collection, side by side in one run, with ratios to raw."""
+    lines = [
+        title,
+        f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
+        f"{'collection':>10}  {'ratio':>6}",
+    ]
+    for name, ways in cases.items():
+        fns = {way: batched(loop, op, rows) for way, op in ways.items()}
+        r = {way: n * BATCH for way, n in ops_per_second(fns, rounds=rounds).items()}
+        lines.append(
+            f"  {name:26}  {r['raw']:9,.0f}  {r['store']:9,.0f}  "
+            f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
+            f"{r['collection'] / r['raw']:5.2f}x"
+        )
+    return lines
