@@ -52,6 +52,7 @@ SUBSCRIBE = json.dumps({"type": "subscribe", "id": 1, "resource": "entries"})
 async def _subscribed(ws: ClientConnection) -> ClientConnection:
     await ws.send(SUBSCRIBE)
     answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert isinstance(answer.pop("seq"), str)
     assert answer == {"type": "subscribed", "id": 1, "subscription": "s1"}
     return ws
 

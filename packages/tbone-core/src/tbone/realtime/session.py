@@ -335,6 +335,7 @@ class Session:
         else:
             if after is not None:
                 answer["resync"] = True  # the client snapshots again
+            answer["seq"] = await self.hub.position()  # where a later resume may start
             frames, _ = sub.release({})
             self.enqueue(encode(answer))
         for text in frames:
