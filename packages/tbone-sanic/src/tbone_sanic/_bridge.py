@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["make_handler", "make_ws_handler", "route_unknown_methods"]
 
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse | None]]
+# Seconds a close handshake with a client that reads may take before the connection is ended.
+CLOSE_TIMEOUT = 5.0
 
 
 class _RawResponse(HTTPResponse):
@@ -128,11 +132,18 @@ def _close_on_invalid_utf8(ws: WebsocketImplProtocol) -> None:
 
 def _closer(ws: WebsocketImplProtocol) -> Callable[[int, str], Awaitable[None]]:
     async def close(code: int, reason: str) -> None:
-        # Not ``await ws.close()``: it waits for room in the write buffer, which a client that
-        # does not read never makes, and its close frame is lost when that wait is given up
-        # (the client saw 1006, not 1008). end_connection() writes the close frame behind what
-        # is already buffered, then Sanic waits WEBSOCKET_TIMEOUT (10 s) for the client's
-        # answer before dropping the connection. The session has already stopped its writer.
+        # A client that reads gets the close handshake (ws.close()), which also reads what it
+        # sent meanwhile: closing a socket with unread input resets it, and the reset could
+        # cost the client the frames just before the close (a refused handshake's 401).
+        # A client that does not read (its data still sits in our write buffer) would block
+        # ws.close(), and its close frame was lost when that wait was given up (1006, not
+        # 1008): end_connection() writes the close frame behind what is buffered, then Sanic
+        # waits WEBSOCKET_TIMEOUT (10 s) for the client's answer before dropping it.
+        transport: Any = getattr(ws.io_proto, "transport", None)
+        if transport is not None and transport.get_write_buffer_size() == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ws.close(code, reason), CLOSE_TIMEOUT)
+                return
         ws.end_connection(code, reason)  # type: ignore[no-untyped-call] # untyped in Sanic
 
     return close
