@@ -75,7 +75,7 @@ def test_a_server_that_cannot_start_says_why() -> None:
 @pytest.fixture
 def no_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(testing.CLUSTER_ENV_URL, raising=False)
-    monkeypatch.setattr("tbone_redis._cluster.shutil.which", lambda name: None)
+    monkeypatch.setattr("tbone_redis._cluster.shutil.which", lambda name, path=None: None)
 
 
 @pytest.mark.usefixtures("no_cluster")
