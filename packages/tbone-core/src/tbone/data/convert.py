@@ -23,6 +23,7 @@ import attrs
 from ..errors import ErrorDetail
 from ._invalid import Invalid, describe, prefixed
 from .constraints import Constraints, constraints_from_metadata
+from .unions import Tagged, refuse_mixed, tag_of, tagged_parts, tagged_schema
 
 __all__ = ["Builder", "Converter", "Format", "TypeHandler", "register_type"]
 
@@ -49,6 +50,8 @@ class Converter:
     exact: tuple[type, ...] = ()
     #: simple limits (lengths, numeric bounds) that generated code checks inline with ``exact``
     guard: Constraints | None = None
+    #: the tag and members of a union of models (``Cat | Dog``), told apart by the tag's value
+    union: Tagged | None = None
 
 
 @attrs.frozen
@@ -337,6 +340,8 @@ class Builder:
         )
 
     def _any_of(self, members: list[Any]) -> Converter:
+        if any(self._is_model(m) for m in members):
+            return self._tagged(members)
         convs = [self.build(m) for m in members]
 
         def load(v: Any) -> Any:
@@ -360,6 +365,14 @@ class Builder:
 
         needs_dump = any(c.dump is not None for c in convs)
         return Converter(load, dump if needs_dump else None, {"anyOf": [c.schema for c in convs]})
+
+    def _tagged(self, members: list[Any]) -> Converter:
+        refuse_mixed(members, self._is_model)
+        tagged = tag_of(members)
+        convs = {m: self.build(m) for m in tagged.members}
+        load, dump, dump_full = tagged_parts(tagged, convs)
+        schema = tagged_schema(tagged, {m: c.schema for m, c in convs.items()})
+        return Converter(load, dump, schema, dump_full=dump_full, union=tagged)
 
     def _sequence(self, tp: Any, container: Any) -> Converter:
         args = typing.get_args(tp)

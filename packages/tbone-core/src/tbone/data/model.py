@@ -17,6 +17,7 @@ from ..errors import ErrorDetail, ValidationError
 from ._invalid import Invalid, describe, prefixed
 from .convert import Builder, Converter
 from .fields import FieldInfo, computed, field, is_model_validator, options_of
+from .unions import find_tag, model_unions, refuse_mixed
 
 __all__ = ["Model", "fields_of", "new_id", "pk_of", "set_version", "version_of"]
 
@@ -70,6 +71,7 @@ class Model:
         cls.__tbone_pk__ = _own_primary_key(cls) if embedded else _ensure_primary_key(cls)
         attrs.define(cls, slots=False, kw_only=True, auto_attribs=True, order=False)
         _known_models[f"{cls.__module__}:{cls.__qualname__}"] = cls
+        _check_unions(cls)
 
     def __attrs_post_init__(self) -> None:
         codec = _codec(type(self))
@@ -151,6 +153,50 @@ def computed_of(model: type[Model]) -> Mapping[str, computed[Any]]:
 
 def nested_models_of(model: type[Model]) -> list[type[Model]]:
     return _codec(model).nested
+
+
+def is_private(model: type, name: str) -> bool:
+    """Whether ``model`` declares ``name`` as a private field."""
+    attribute = attrs.fields_dict(typing.cast(Any, model)).get(name)
+    return attribute is not None and options_of(attribute).private
+
+
+def resolve_hints(model: type) -> dict[str, Any]:
+    """The resolved annotations of a model class (a TypeError naming what is undefined)."""
+    return _resolve_hints(typing.cast("type[Model]", model))
+
+
+# --- tagged unions, checked when the class is declared ----------------------------------------
+
+
+def _check_unions(cls: type[Model]) -> None:
+    """Refuse a union of models that has no tag now, rather than on the model's first use.
+
+    Models named later than ``cls`` (string annotations) cannot be checked yet: the first use
+    of ``cls`` compiles its codec, which reports the same errors."""
+    own = inspect.get_annotations(cls)
+    if not any(_may_hold_union(a) for a in own.values()):
+        return
+    try:
+        hints = _resolve_hints(cls)
+    except TypeError:
+        return
+    for name in own:
+        for members in model_unions(hints.get(name), _is_model):
+            try:
+                member_hints = [_resolve_hints(m) for m in members if _is_model(m)]
+            except TypeError:
+                continue  # a member names a model defined later: checked on first use
+            try:
+                refuse_mixed(members, _is_model)
+                find_tag(members, member_hints, is_private)
+            except TypeError as exc:
+                raise TypeError(f"{cls.__name__}.{name}: {exc}") from None
+
+
+def _may_hold_union(annotation: Any) -> bool:
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return "|" in text or "Union" in text
 
 
 # --- primary key ---------------------------------------------------------------------------------

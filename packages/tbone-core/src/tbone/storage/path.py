@@ -110,6 +110,9 @@ def resolve(model: type[Model], parts: Sequence[str], *, loc: str | None = None)
 
 def _step(tp: Any, name: str, before: Sequence[str], where: str) -> Any:
     inner = _strip(tp)
+    members = _union_members(inner)
+    if members:
+        return _union_step(members, name, before, where)
     if isinstance(inner, type) and issubclass(inner, Model):
         fields = fields_of(inner)
         if name not in fields:
@@ -129,6 +132,62 @@ def _step(tp: Any, name: str, before: Sequence[str], where: str) -> Any:
         + (" (use __contains to test membership)" if what == "a list" else ""),
         "query_path",
     )
+
+
+def _union_members(tp: Any) -> list[type[Model]]:
+    """The members of a union of models (``Cat | Dog``, ``None`` aside), else ``[]``."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return []
+    members = [a for a in typing.get_args(tp) if a is not type(None)]
+    if all(isinstance(m, type) and issubclass(m, Model) for m in members):
+        return members
+    return []
+
+
+def _union_step(members: list[type[Model]], name: str, before: Sequence[str], where: str) -> Any:
+    """A field of a union: valid when at least one member has it; typed by all that do."""
+    found = {m: fields_of(m)[name].type for m in members if name in fields_of(m)}
+    if not found:
+        allowed = sorted({f for m in members for f in fields_of(m)})
+        _unknown_field(name, before, allowed, where)
+    common = _common_type(list(found.values()))
+    if common is None:
+        shown = ", ".join(f"{_type_name(t)} in {m.__name__}" for m, t in found.items())
+        raise QueryError.single(
+            [where],
+            f"'{'.'.join([*before, name])}' has a different type in each member of the union "
+            f"({shown}); only fields the members declare alike can be queried",
+            "query_path",
+        )
+    return common
+
+
+def _common_type(found: list[Any]) -> Any:
+    """The one type of a field that several union members declare, or None if they differ.
+
+    Literals merge (the tag: ``Literal["cat"]`` and ``Literal["dog"]``); ``X`` and
+    ``X | None`` give ``X | None``."""
+    bare = [_bare(t) for t in found]
+    if all(typing.get_origin(t) is typing.Literal for t in bare):
+        values = tuple(dict.fromkeys(v for t in bare for v in typing.get_args(t)))
+        return Literal[values]
+    if all(t == bare[0] for t in bare):
+        return bare[0]
+    cores = {_without_none(t) for t in bare}
+    if len(cores) == 1:
+        return cores.pop() | None
+    return None
+
+
+def _without_none(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(tp) if a is not type(None)]
+        return functools.reduce(operator.or_, rest)
+    return tp
+
+
+def _type_name(tp: Any) -> str:
+    return tp.__name__ if isinstance(tp, type) else repr(tp).replace("typing.", "")
 
 
 def _unknown_field(name: str, before: Sequence[str], allowed: list[str], where: str) -> None:
@@ -165,7 +224,7 @@ def _kind(tp: Any) -> Kind:
     inner = _strip(tp)
     if inner is Any or inner is object:
         return "any"
-    if isinstance(inner, type) and issubclass(inner, Model):
+    if (isinstance(inner, type) and issubclass(inner, Model)) or _union_members(inner):
         return "model"
     origin = typing.get_origin(inner) or inner
     if origin in (list, set, frozenset, tuple):
