@@ -289,7 +289,7 @@ class EventHub:
         shared: str | None = None
         custom = _custom_serializer(resource)
         for sub, kind in plans:
-            if kind != "left" and not await _may_see(sub, obj):
+            if kind != "left" and not await sub.may_see(obj):
                 if kind != "updated":
                     continue
                 kind = "left"  # it was visible, and its subscriber may no longer see it
@@ -307,7 +307,7 @@ class EventHub:
                 frame += ',"data":' + data
             held = Held(pk, _held_version(kind, version), kind, seq, frame + "}")
             if direct:
-                sub.session.enqueue(held.frame)
+                sub.emit(held)
             else:
                 sub.send(held)
 
@@ -330,14 +330,3 @@ def _watched(resources: Mapping[str, Resource[Any]]) -> dict[Store, list[Resourc
 
 def _custom_serializer(resource: Resource[Any]) -> bool:
     return type(resource).serialize is not Resource.serialize
-
-
-async def _may_see(sub: LiveSubscription, obj: Model) -> bool:
-    resource = sub.resource
-    if not resource.active_permissions():
-        return True
-    try:
-        await resource.authorize(sub.ctx, "detail", obj)
-    except TBoneError:
-        return False
-    return True

@@ -23,6 +23,14 @@ class Limits:
     max_concurrent_requests: int = 8
     #: seconds without any frame from the client before the server closes (clients ping)
     idle_timeout: float = 120.0
+    #: objects the server remembers a subscription's client holds (for ``left`` after an
+    #: ``auth`` frame); past it, or past ``tracked_objects_per_connection`` for the whole
+    #: connection, the subscription is told ``resync`` on re-authorization instead
+    tracked_objects: int = 1000
+    tracked_objects_per_connection: int = 10_000
+    #: events one resume may replay; a gap longer than that answers ``resync`` (the client
+    #: re-snapshots), so a storm of reconnecting clients costs bounded work each
+    max_replay: int = 1000
 
 
 class CloseCode:

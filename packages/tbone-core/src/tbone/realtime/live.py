@@ -16,26 +16,81 @@ pre-image), an update in view is ``updated`` and one out of view sends nothing.
 
 While a snapshot or a replay is being prepared the subscription **holds** its live events
 (:meth:`hold` / :meth:`release`), so that none is lost or sent twice across the hand-off.
+
+The subscription also remembers which objects its client holds (:class:`Holdings`: what it
+was sent and not since told it lost), so that after a re-authorization it can tell the
+client which of them the new identity may no longer see (:meth:`LiveSubscription.recheck`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..errors import TBoneError
 from ..storage.matcher import matches
-from ..storage.query import Node
+from ..storage.query import Node, compile_lookup
 
 if TYPE_CHECKING:
+    from ..data import Model
     from ..resources.context import Context
     from ..resources.resource import Resource
     from .session import Session
 
-__all__ = ["EVENTS", "Held", "LiveSubscription"]
+__all__ = ["EVENTS", "Budget", "Held", "Holdings", "LiveSubscription"]
 
 EVENTS = frozenset({"created", "updated", "deleted", "entered", "left"})
+_GIVES = frozenset({"created", "updated", "entered"})  # the client holds the object after it
+_TAKES = frozenset({"deleted", "left"})  # and no longer after these
+_BATCH = 500  # keys per store query when re-checking what a client holds
+
+
+class Budget:
+    """How many more objects the subscriptions of one connection may remember."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+
+class Holdings:
+    """The keys of the objects a subscription's client holds, bounded.
+
+    Past ``cap`` keys, or when the connection's :class:`Budget` runs out, it stops
+    remembering (``keys()`` is None from then on) and gives its room back: the subscription
+    is then told ``resync`` where it would have been told what it lost.
+    """
+
+    def __init__(self, cap: int, budget: Budget) -> None:
+        self._cap = cap
+        self._budget = budget
+        self._keys: set[Any] | None = set()
+
+    def note(self, kind: str, pk: Any) -> None:
+        keys = self._keys
+        if keys is None:
+            return
+        if kind in _TAKES:
+            if pk in keys:
+                keys.discard(pk)
+                self._budget.room += 1
+        elif kind in _GIVES and pk not in keys:
+            if len(keys) >= self._cap or self._budget.room <= 0:
+                self.give_up()
+                return
+            keys.add(pk)
+            self._budget.room -= 1
+
+    def keys(self) -> frozenset[Any] | None:
+        return None if self._keys is None else frozenset(self._keys)
+
+    def give_up(self) -> None:
+        """Forget every key (when the cap is passed, or the subscription ends)."""
+        if self._keys is not None:
+            self._budget.room += len(self._keys)
+            self._keys = None
 
 
 @attrs.frozen
@@ -61,6 +116,10 @@ class LiveSubscription:
     where: Node | None = None
     scope: Node | None = None
     pk: Any = None
+    #: what its client holds; unbounded-free default for subscriptions made outside a session
+    holdings: Holdings = attrs.field(factory=lambda: Holdings(0, Budget(0)), kw_only=True)
+    #: the position of the last event sent to it (or of its answer)
+    seq: str | None = attrs.field(default=None, kw_only=True)
     #: the subscription id JSON-encoded once, for building event frames by concatenation
     id_json: str = attrs.field(init=False)
     #: live events held while a snapshot or replay is prepared; None when live
@@ -97,31 +156,89 @@ class LiveSubscription:
         if self.held is not None:
             self.held.append(held)
         elif self._is_new(held):
-            self.session.enqueue(held.frame)
+            self.emit(held)
+
+    def emit(self, held: Held) -> None:
+        """Send the event to the client now, remembering what the client holds after it."""
+        self.holdings.note(held.kind, held.pk)
+        if held.seq is not None:
+            self.seq = held.seq
+        self.session.enqueue(held.frame)
 
     def hold(self) -> None:
         self.held = []
 
     def release(
-        self, known: dict[Any, int | None], replayed: frozenset[str] = frozenset()
-    ) -> tuple[list[str], str | None]:
-        """Go live. Returns the held frames the client does not have yet, to send now, and the
-        position of the last held event it does have, if any (what a snapshot reflects).
+        self,
+        known: dict[Any, int | None] | None = None,
+        replayed: frozenset[str] = frozenset(),
+    ) -> tuple[list[Held], str | None]:
+        """Go live. Returns the held events the client does not have yet, to :meth:`emit`
+        now, and the position of the last held event it does have, if any (what a snapshot
+        reflects).
 
         A client has an event replayed to it (``replayed`` seqs), and one that brought its
         object to a version no later than the snapshot's (``known``: pk -> version); both are
-        remembered for events the hub is still to dispatch.
+        remembered for events the hub is still to dispatch. Without ``known`` (a pause that
+        was no hand-off) what was remembered stays.
         """
-        self._replayed, self._floor = set(replayed), dict(known)
+        if known is not None:
+            self._replayed, self._floor = set(replayed), dict(known)
+            for pk in known:
+                self.holdings.note("created", pk)
         held, self.held = self.held or [], None
-        frames: list[str] = []
+        fresh: list[Held] = []
         reflected: str | None = None
         for item in held:
             if self._is_new(item):
-                frames.append(item.frame)
-            elif not frames:  # positions of the snapshot's own past, before anything new
+                fresh.append(item)
+            elif not fresh:  # positions of the snapshot's own past, before anything new
                 reflected = item.seq
-        return frames, reflected
+        return fresh, reflected
+
+    async def may_see(self, obj: Model) -> bool:
+        """Whether its permissions let its subscriber see ``obj`` (``detail`` of it)."""
+        resource = self.resource
+        if not resource.active_permissions():
+            return True
+        try:
+            await resource.authorize(self.ctx, "detail", obj)
+        except TBoneError:
+            return False
+        return True
+
+    async def recheck(self) -> list[Held]:
+        """After a re-authorization (``ctx`` and ``scope`` already the new identity's): a
+        ``left`` for each object its client holds that the new identity may not see, or one
+        ``resync`` when there were too many to remember. Its live events are held meanwhile,
+        so none overtakes the answer."""
+        keys = self.holdings.keys()
+        if keys is None:
+            return [self._bare("resync", None)]
+        if not keys or "left" not in self.events:
+            return []
+        visible: set[Any] = set()
+        collection, pk_name = self.resource.collection, self.resource.pk
+        view = [n for n in (self.where, self.scope) if n is not None]
+        for chunk in _chunks(sorted(keys, key=repr)):
+            among = compile_lookup(self.resource.model, f"{pk_name}__in", chunk)
+            found = await collection.find(*view, among)
+            for obj in found:
+                if await self.may_see(obj):
+                    visible.add(collection._wire_pk(getattr(obj, pk_name)))
+        return [self._bare("left", pk) for pk in sorted(keys - visible, key=repr)]
+
+    def _bare(self, kind: str, pk: Any) -> Held:
+        """An event with no data: ``left`` (pk only) or ``resync`` (no pk either)."""
+        frame: dict[str, Any] = {
+            "type": "event",
+            "subscription": self.id,
+            "resource": self.resource.name,
+        }
+        if pk is not None:
+            frame["pk"] = pk
+        frame.update({"seq": self.seq, "event": kind})
+        return Held(pk, None, kind, self.seq, json.dumps(frame))
 
     def _is_new(self, item: Held) -> bool:
         if item.seq is not None and item.seq in self._replayed:
@@ -133,3 +250,8 @@ class LiveSubscription:
                 return False
             del self._floor[item.pk]  # newer than the snapshot: so is everything after it
         return True
+
+
+def _chunks(keys: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(keys), _BATCH):
+        yield keys[start : start + _BATCH]

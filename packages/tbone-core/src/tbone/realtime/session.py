@@ -30,7 +30,7 @@ from ..resources.resource import ListQuery
 from ..storage.params import parse_filter
 from .frames import error_frame, parse_frame
 from .limits import CloseCode, Limits
-from .live import EVENTS, LiveSubscription
+from .live import EVENTS, Budget, Held, Holdings, LiveSubscription
 
 if TYPE_CHECKING:
     from ..http.handler import HTTPHandler
@@ -93,6 +93,7 @@ class Session:
         self._requests = asyncio.Semaphore(limits.max_concurrent_requests)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
+        self._budget = Budget(limits.tracked_objects_per_connection)
         self._last_seen = 0.0
         # Replies to the client's own frames may fill half the send queue; past that the
         # session stops reading from it (TCP back-pressure) and the other half stays free
@@ -296,8 +297,17 @@ class Session:
         query = self._snapshot_query(resource, frame, where) if snapshot else None
         if pk is not None:
             pk = resource.collection._wire_pk(pk)
+        holdings = Holdings(self.limits.tracked_objects, self._budget)
         sub = LiveSubscription(
-            f"s{next(self._ids)}", self, resource, events, ctx, where, resource.scope_node(ctx), pk
+            f"s{next(self._ids)}",
+            self,
+            resource,
+            events,
+            ctx,
+            where,
+            resource.scope_node(ctx),
+            pk,
+            holdings=holdings,
         )
         sub.hold()
         self.subscriptions[sub.id] = sub
@@ -306,8 +316,7 @@ class Session:
         try:
             await self._hand_over(sub, answer, after, query)
         except BaseException:
-            self.subscriptions.pop(sub.id, None)
-            self.hub.remove(sub)
+            self._drop(sub)
             raise
 
     async def _hand_over(
@@ -318,16 +327,21 @@ class Session:
         query: ListQuery | None,
     ) -> None:
         past = await self.hub.history(after) if after is not None else None
+        if past is not None and len(past) > self.limits.max_replay:
+            past = None  # too long a gap to replay: the client re-snapshots (bounded work)
+        fresh: list[Held]
         if past is not None:  # resume: the answer, the missed events, then the held ones
+            assert after is not None
+            sub.seq = after
             self.enqueue(encode(answer))
             replayed = await self.hub.replay(sub, past)
-            frames, _ = sub.release({}, replayed)
+            fresh, _ = sub.release({}, replayed)
         elif query is not None:  # snapshot: the objects, then what they do not reflect
             seq_before = await self.hub.position()
             result = await sub.resource.list(query, sub.ctx)
             known = {getattr(o, sub.resource.pk): version_of(o) for o in result.objects}
-            frames, reflected = sub.release(_wire_keys(sub, known))
-            answer["seq"] = reflected or seq_before
+            fresh, reflected = sub.release(_wire_keys(sub, known))
+            answer["seq"] = sub.seq = reflected or seq_before
             answer["objects"] = [sub.resource.serialize(o, sub.ctx) for o in result.objects]
             if after is not None:
                 answer["resync"] = True
@@ -335,11 +349,12 @@ class Session:
         else:
             if after is not None:
                 answer["resync"] = True  # the client snapshots again
-            answer["seq"] = await self.hub.position()  # where a later resume may start
-            frames, _ = sub.release({})
+            # where a later resume may start
+            answer["seq"] = sub.seq = await self.hub.position()
+            fresh, _ = sub.release({})
             self.enqueue(encode(answer))
-        for text in frames:
-            self.enqueue(text)
+        for held in fresh:
+            sub.emit(held)
 
     def _snapshot_query(
         self, resource: Resource[Any], frame: dict[str, Any], where: Any
@@ -371,26 +386,44 @@ class Session:
         name = frame.get("subscription")
         if not isinstance(name, str):
             raise FrameError("an unsubscribe frame needs a 'subscription' string", frame["id"])
-        sub = self.subscriptions.pop(name, None)
+        sub = self.subscriptions.get(name)
         if sub is None:
             raise NotFound(
                 f"there is no subscription {frame.get('subscription')!r} on this connection"
             )
+        self._drop(sub)
+
+    def _drop(self, sub: LiveSubscription) -> None:
+        self.subscriptions.pop(sub.id, None)
         self.hub.remove(sub)
+        sub.holdings.give_up()
 
     async def _reauthenticate(self) -> None:
         """After an ``auth`` frame, every subscription sees events as the new identity; one
-        the new identity may not have is ended with an error frame naming it."""
+        the new identity may not have is ended with an error frame naming it, and one that
+        goes on is sent ``left`` for the objects its client holds that it may no longer see
+        (``resync`` when it held more than the server remembers)."""
         for sub in list(self.subscriptions.values()):
             try:
-                sub.ctx = await self._context(sub.resource)
-                await sub.resource.authorize(sub.ctx, "list" if sub.pk is None else "detail")
+                ctx = await self._context(sub.resource)
+                await sub.resource.authorize(ctx, "list" if sub.pk is None else "detail")
             except Exception as exc:
-                self.subscriptions.pop(sub.id, None)
-                self.hub.remove(sub)
+                self._drop(sub)
                 self.enqueue(error_frame(None, *self._problem(exc), subscription=sub.id))
                 continue
-            sub.scope = sub.resource.scope_node(sub.ctx)
+            await self._recheck(sub, ctx)
+
+    async def _recheck(self, sub: LiveSubscription, ctx: Context) -> None:
+        sub.ctx, sub.scope = ctx, sub.resource.scope_node(ctx)
+        sub.hold()  # events from here on are checked as the new identity, sent after these
+        try:
+            lost = await sub.recheck()
+        finally:
+            fresh, _ = sub.release()
+        if self.closed:
+            return
+        for held in (*lost, *fresh):
+            sub.emit(held)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -461,9 +494,8 @@ class Session:
         task.add_done_callback(self._tasks.discard)
 
     def _forget(self) -> None:
-        for sub in self.subscriptions.values():
-            self.hub.remove(sub)
-        self.subscriptions.clear()
+        for sub in list(self.subscriptions.values()):
+            self._drop(sub)
         self.hub.detach(self)
         self._outbox.clear()
         self._outbox_bytes = 0
