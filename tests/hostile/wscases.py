@@ -130,8 +130,7 @@ class WsCase:
 
 def play_ws(target: Target, case: WsCase) -> list[str]:
     """Run ``case``; every way it went wrong, one line each (empty: it passed)."""
-    target.ensure_baseline()
-    before = target.snapshot()
+    before = target.ensure_baseline()
     problems = _converse(target, case)
     problems += check_stored(case.stores, case.may_change, before, target)
     problems += check_still_serving(target)

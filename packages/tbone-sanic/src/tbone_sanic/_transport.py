@@ -110,7 +110,8 @@ class SanicTransport(Transport):
         # started in one process (tests) the second rewrite fails, so leave the class alone.
         app.config.TOUCHUP = False
         self.mount(api, app)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on accepted sockets that say TCP
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
