@@ -20,6 +20,7 @@ from tbone.errors import (
 )
 
 from .cursor import after, decode_cursor, encode_cursor
+from .ops import SWAP_ATTEMPTS, UpdateOps, apply_ops, backoff, compile_ops
 from .path import resolve
 from .query import (
     Node,
@@ -102,13 +103,88 @@ class Collection(Generic[M]):
         return list(objs)
 
     async def update(
-        self, pk: Any, changes: Mapping[str, Any], *, expect_version: int | None = None
+        self,
+        pk: Any,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        inc: Mapping[str, int | float] | None = None,
+        push: Mapping[str, Any] | None = None,
+        add_to_set: Mapping[str, Any] | None = None,
+        pull: Mapping[str, Any] | None = None,
+        expect_version: int | None = None,
     ) -> M:
-        """Merge wire-form ``changes`` into the stored document's top-level fields, validate the
-        result as a whole and store it with the next version.
+        """Change one stored document and return it as stored, with the next version.
 
-        Raises ``NotFound``, ``Conflict`` (stale ``expect_version``) or ``ValidationError``.
+        ``changes`` sets top-level fields (wire form). Alone, they are merged into the
+        document and the result validated as a whole. With any of the atomic operators the
+        store applies everything in one atomic step (see :meth:`update_ops`)::
+
+            await books.update(pk, inc={"stock": -1}, push={"log": "sold one"})
+
+        Raises ``NotFound``, ``Conflict`` (stale ``expect_version``), ``ValidationError``
+        (nothing is written) or ``DuplicateKey``.
         """
+        if inc is None and push is None and add_to_set is None and pull is None:
+            return await self._update_changes(pk, changes or {}, expect_version)
+        _, after = await self.update_ops(
+            pk,
+            changes,
+            inc=inc,
+            push=push,
+            add_to_set=add_to_set,
+            pull=pull,
+            expect_version=expect_version,
+        )
+        return after
+
+    async def update_ops(
+        self,
+        pk: Any,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        inc: Mapping[str, int | float] | None = None,
+        push: Mapping[str, Any] | None = None,
+        add_to_set: Mapping[str, Any] | None = None,
+        pull: Mapping[str, Any] | None = None,
+        expect_version: int | None = None,
+    ) -> tuple[M, M]:
+        """Apply atomic update operators to one document; return it ``(before, after)``.
+
+        Paths are dotted (``"author.born"``, into nested models and dicts). ``changes`` sets
+        top-level fields; ``inc`` adds a number to an ``int``/``float`` field, which must stay
+        within its bounds (``ge gt le lt``); ``push`` appends an item to a list
+        (``each(a, b)`` several); ``add_to_set`` appends items the list lacks; ``pull`` removes
+        every occurrence. Everything is checked against the model first, and the limits again
+        by the store in the same atomic step as the write: a decrement below ``ge=0`` raises
+        ``ValidationError`` and changes nothing, however many writers race.
+
+        >>> before, after = await items.update_ops(pk, inc={"stock": -1})  # doctest: +SKIP
+        """
+        changes = changes or {}
+        if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
+            raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
+        ops = compile_ops(
+            self.model,
+            pk=self.spec.pk,
+            changes=changes,
+            inc=inc,
+            push=push,
+            add_to_set=add_to_set,
+            pull=pull,
+            scoped=self._scoped_fields(),
+        )
+        if not ops.store_checked or not ops.ops:
+            return await self._swap_ops(pk, ops, expect_version)
+        await self._ready()
+        with self._named_duplicates():
+            before, after = await self.store.update_ops(
+                self.spec, self._wire_pk(pk), ops, expect_version
+            )
+        return self._load(before), self._load(after)
+
+    async def _update_changes(
+        self, pk: Any, changes: Mapping[str, Any], expect_version: int | None
+    ) -> M:
         if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
             raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
 
@@ -116,6 +192,23 @@ class Collection(Generic[M]):
             return self.model.from_data({**current.to_data(full=True), **changes})
 
         return await self.merge(pk, apply, expect_version=expect_version)
+
+    async def _swap_ops(self, pk: Any, ops: UpdateOps, expect_version: int | None) -> tuple[M, M]:
+        """Operators whose result only the whole model can check: applied in Python, validated,
+        written with a version check, retried when another writer got in first."""
+        for attempt in range(SWAP_ATTEMPTS):
+            before = await self._current(pk)
+            version = version_of(before)
+            if expect_version is not None and version != expect_version:
+                raise _stale(self.spec, pk, expect_version, version or 0)
+            after = self.model.from_data(apply_ops(before.to_data(full=True), ops))
+            try:
+                return before, await self._write(after, version)
+            except Conflict:
+                if expect_version is not None:
+                    raise
+                await backoff(attempt)
+        raise Conflict(f"{self.spec.name} {pk!r} kept changing; gave up after retries")
 
     async def merge(
         self,
@@ -339,6 +432,9 @@ class Collection(Generic[M]):
             return target.dump(target.load(pk, [self.spec.pk]))
         except QueryError as exc:
             raise ValidationError(exc.errors) from None
+
+    def _scoped_fields(self) -> set[str]:
+        return {n for _, name, scope in self.spec.scoped_unique for n in (name, *scope)}
 
     def _projection(self, fields: Sequence[str] | None) -> set[str] | None:
         if fields is None:

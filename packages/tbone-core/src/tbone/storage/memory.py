@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable
 
 from .matcher import matches, same, sort_records
+from .ops import UpdateOps, apply_ops
 from .query import Query
 from .store import CollectionSpec, Document, Record, Store
 
@@ -26,7 +27,9 @@ class MemoryStore(Store):
     """An in-process store for tests, demos and as the reference semantics (``memory://``)."""
 
     tbone_plugin_api = 1
-    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "text_search", "atomic_bulk"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"unique", "text_search", "atomic_bulk", "native_ops"}
+    )
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
@@ -84,6 +87,18 @@ class MemoryStore(Store):
             _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
         table[pk] = Record(_clone(doc), current.version + 1)
         return current.version + 1
+
+    async def update_ops(
+        self, spec: CollectionSpec, pk: Any, ops: UpdateOps, expect_version: int | None
+    ) -> tuple[Record, Record]:
+        # No await between the read and the write: one atomic step for this event loop.
+        table = self._table(spec)
+        current = _current(spec, table, pk, expect_version)
+        doc = apply_ops(current.doc, ops)
+        if ops.fields() & set(spec.unique):
+            _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
+        table[pk] = after = Record(doc, current.version + 1)
+        return _copy(current, None), _copy(after, None)
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
         table = self._table(spec)

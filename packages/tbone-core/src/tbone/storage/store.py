@@ -13,6 +13,10 @@ on them that a backend may override with something native and faster::
         async def replace_doc(self, spec, pk, doc, expect_version): ...
         async def delete_doc(self, spec, pk, expect_version): ...
 
+``update_ops`` (atomic update operators, :mod:`tbone.storage.ops`) has a default built on
+``get_docs`` + ``replace_doc`` with a version check, retried when another writer got in first;
+stores that apply the operators natively in one step override it and declare ``native_ops``.
+
 Stores raise only :mod:`tbone.errors` exceptions (``DuplicateKey``, ``NotFound``, ``Conflict``,
 ``StoreUnavailable``), translating driver errors in one place, ``from`` the driver error.
 Application code does not call these methods: it uses :meth:`Store.collection`.
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 import attrs
 
 from tbone.data import Model, fields_of, pk_of
-from tbone.errors import StoreError
+from tbone.errors import Conflict, NotFound, StoreError
 from tbone.lifecycle import Lifecycle
 
 from .path import resolve
@@ -35,6 +39,7 @@ from .query import Filter, Query
 
 if TYPE_CHECKING:
     from .collection import Collection
+    from .ops import UpdateOps
 
 __all__ = ["CAPABILITIES", "Change", "CollectionSpec", "Document", "Record", "Store"]
 
@@ -43,12 +48,15 @@ M = TypeVar("M", bound=Model)
 Document = dict[str, Any]
 """A JSON-ready document as ``Model.to_data(full=True)`` gives it."""
 
-CAPABILITIES = frozenset({"transactions", "text_search", "watch", "unique", "atomic_bulk"})
+CAPABILITIES = frozenset(
+    {"transactions", "text_search", "watch", "unique", "atomic_bulk", "native_ops"}
+)
 """Capabilities core knows; a store may declare others of its own.
 
 ``unique``: enforces ``field(unique=True)``; ``text_search``: evaluates :class:`Search` nodes
 natively (others get them rewritten to ``icontains``); ``atomic_bulk``: ``insert_docs`` stores
-all documents or none; ``transactions``, ``watch``: see docs/storage.md.
+all documents or none; ``native_ops``: ``update_ops`` applies update operators in one atomic
+step (no read + compare-and-swap retries); ``transactions``, ``watch``: see docs/storage.md.
 """
 
 
@@ -177,8 +185,6 @@ class Store(Lifecycle, ABC):
 
     async def delete_where(self, spec: CollectionSpec, query: Query) -> int:
         """Delete every document matching ``query.where``; return how many were deleted."""
-        from tbone.errors import NotFound
-
         deleted = 0
         for record in await self.find_docs(spec, Query(where=query.where)):
             try:
@@ -187,6 +193,42 @@ class Store(Lifecycle, ABC):
                 continue
             deleted += 1
         return deleted
+
+    async def update_ops(
+        self, spec: CollectionSpec, pk: Any, ops: UpdateOps, expect_version: int | None
+    ) -> tuple[Record, Record]:
+        """Apply update operators to one document atomically; return it before and after.
+
+        Raise ``NotFound``, ``Conflict`` (stale ``expect_version``), ``DuplicateKey``, or
+        ``ValidationError`` when a limit of ``ops`` fails (a bound, a length, a path holding no
+        number or list; see :func:`tbone.storage.ops.apply_ops`): then nothing is written.
+
+        This default reads the document, applies the operators in Python and writes the result
+        only if the document is still at the version read, retrying when it was not.
+        """
+        # imported here: ops -> matcher -> cursor -> this module
+        from .ops import SWAP_ATTEMPTS, apply_ops, backoff
+
+        for attempt in range(SWAP_ATTEMPTS):
+            found = await self.get_docs(spec, [pk])
+            if not found:
+                raise NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
+            before = found[0]
+            if expect_version is not None and before.version != expect_version:
+                raise Conflict(
+                    f"{spec.name} {pk!r} is at version {before.version}, not {expect_version}: "
+                    "it changed since you read it; read it again and retry"
+                )
+            doc = apply_ops(before.doc, ops)
+            try:
+                version = await self.replace_doc(spec, pk, doc, before.version)
+            except Conflict:
+                if expect_version is not None:
+                    raise
+                await backoff(attempt)
+                continue
+            return before, Record(doc, version)
+        raise Conflict(f"{spec.name} {pk!r} kept changing; gave up after {SWAP_ATTEMPTS} tries")
 
     async def prepare(self, spec: CollectionSpec) -> None:
         """Create tables, indexes and constraints for ``spec``; called once before first use."""

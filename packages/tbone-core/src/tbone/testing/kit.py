@@ -51,9 +51,14 @@ def behaviour(
 
 def behaviours() -> tuple[Behaviour, ...]:
     """Every behaviour of the kit, in a stable order."""
-    from . import storecrud, storeprops, storequery
+    from . import storecrud, storeops, storeprops, storequery
 
-    found = [*storecrud.BEHAVIOURS, *storequery.BEHAVIOURS, *storeprops.BEHAVIOURS]
+    found = [
+        *storecrud.BEHAVIOURS,
+        *storequery.BEHAVIOURS,
+        *storeops.BEHAVIOURS,
+        *storeprops.BEHAVIOURS,
+    ]
     return tuple(found)
 
 
