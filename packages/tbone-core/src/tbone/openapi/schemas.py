@@ -61,15 +61,23 @@ def header_ref(name: str) -> dict[str, str]:
 
 
 def rewrite_refs(node: Any) -> Any:
-    """A copy of ``node`` with every ``#/$defs/X`` reference pointing at the components."""
+    """A copy of ``node`` with every ``#/$defs/X`` reference pointing at the components
+    (``$ref`` values, and the ``mapping`` of a tagged union's ``discriminator``)."""
     if isinstance(node, dict):
-        return {
-            key: _component_ref(value) if key == "$ref" else rewrite_refs(value)
-            for key, value in node.items()
-        }
+        return {key: _rewrite_entry(key, value) for key, value in node.items()}
     if isinstance(node, list):
         return [rewrite_refs(item) for item in node]
     return node
+
+
+def _rewrite_entry(key: str, value: Any) -> Any:
+    if key == "$ref":
+        return _component_ref(value)
+    if key == "discriminator" and isinstance(value, dict):
+        mapping = value.get("mapping")
+        if isinstance(mapping, dict):
+            return {**value, "mapping": {k: _component_ref(v) for k, v in mapping.items()}}
+    return rewrite_refs(value)
 
 
 def _component_ref(value: Any) -> Any:

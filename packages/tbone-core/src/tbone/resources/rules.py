@@ -5,7 +5,8 @@ value for a read-only field is dropped (it may send back what it read), a privat
 unknown to it (an "unknown field" error where the model forbids extra keys, dropped otherwise),
 and a write keeps the stored value of both. Nested models are found through ``X | None``,
 ``list[X]``, ``set[X]`` and ``dict[str, X]``; list items are matched to stored ones by
-position and dict values by key.
+position and dict values by key. In a tagged union (``Cat | Dog``) the tag picks the member
+whose rules apply; a write that changes the tag keeps nothing of the stored member.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import attrs
 
 from ..data import Converter, Model, fields_of
 from ..data.model import computed_of
+from ..data.unions import Tagged
 from ..errors import ErrorDetail, ValidationError
 
 __all__ = ["FieldRules", "rules_for"]
@@ -31,7 +33,7 @@ class FieldRules:
     read_only: frozenset[str]
     private: frozenset[str]
     forbid_extra: bool
-    nested: dict[str, tuple[Shape, FieldRules]] = attrs.field(factory=dict)
+    nested: dict[str, tuple[Shape, Rules]] = attrs.field(factory=dict)
 
     @property
     def carried(self) -> frozenset[str]:
@@ -72,9 +74,31 @@ class FieldRules:
         return out
 
 
+@attrs.define(eq=False)
+class UnionRules:
+    """The rules of a tagged union's members, picked by the tag a value carries."""
+
+    tag: str
+    by_tag: dict[str, FieldRules]
+
+    def pick(self, data: Any) -> FieldRules | None:
+        tag = data.get(self.tag) if isinstance(data, Mapping) else None
+        return self.by_tag.get(tag) if type(tag) is str else None
+
+    def _clean(
+        self, data: Mapping[str, Any], loc: tuple[str | int, ...], errors: list[ErrorDetail]
+    ) -> dict[str, Any]:
+        rules = self.pick(data)
+        # no member (a tag missing or wrong): nothing to clean, validation reports the tag
+        return dict(data) if rules is None else rules._clean(data, loc, errors)
+
+
+Rules = FieldRules | UnionRules
+
+
 def _clean_shape(
     shape: Shape,
-    rules: FieldRules,
+    rules: Rules,
     value: Any,
     loc: tuple[str | int, ...],
     errors: list[ErrorDetail],
@@ -94,14 +118,19 @@ def _clean_shape(
     return value  # not the shape the type wants: validation reports it
 
 
-def _carry_one(rules: FieldRules, old: Any, new: Any) -> Any:
+def _carry_one(rules: Rules, old: Any, new: Any) -> Any:
     if not isinstance(old, Mapping) or not isinstance(new, dict):
         return new
+    if isinstance(rules, UnionRules):
+        member = rules.pick(new)
+        if member is None or rules.pick(old) is not member:
+            return new  # another member now: the stored one has nothing to give it
+        rules = member
     kept = {k: old[k] for k in rules.carried if k in old}
     return rules.carry(old, {**new, **kept})
 
 
-def _carry_shape(shape: Shape, rules: FieldRules, old: Any, new: Any) -> Any:
+def _carry_shape(shape: Shape, rules: Rules, old: Any, new: Any) -> Any:
     if shape == "model":
         return _carry_one(rules, old, new)
     if shape == "list" and isinstance(old, list) and isinstance(new, list):
@@ -129,17 +158,32 @@ def rules_for(model: type[Model]) -> FieldRules:
     for name, info in fields.items():
         found = _nested(info.converter)
         if found is not None:
-            shape, nested_model = found
-            nested = rules_for(nested_model)
-            if nested.carried or nested.nested:
+            shape, held = found
+            nested = _rules_of(held)
+            if nested is not None:
                 rules.nested[name] = (shape, nested)
     return rules
 
 
-def _nested(conv: Converter) -> tuple[Shape, type[Model]] | None:
+def _rules_of(held: type[Model] | Tagged) -> Rules | None:
+    """The rules of a nested model or union, or None when nothing in it needs enforcing."""
+    if isinstance(held, Tagged):
+        by_tag = {value: rules_for(member) for value, member in held.mapping.items()}
+        if any(r.carried or r.nested for r in by_tag.values()):
+            return UnionRules(held.tag, by_tag)
+        return None
+    nested = rules_for(held)
+    return nested if nested.carried or nested.nested else None
+
+
+def _nested(conv: Converter) -> tuple[Shape, type[Model] | Tagged] | None:
+    if conv.union is not None:
+        return "model", conv.union
     if isinstance(conv.model, type) and issubclass(conv.model, Model):
         return "model", conv.model
     item = conv.item
+    if item is not None and item.union is not None:
+        return ("dict" if conv.python_type is dict else "list"), item.union
     if item is not None and isinstance(item.model, type) and issubclass(item.model, Model):
         return ("dict" if conv.python_type is dict else "list"), item.model
     return None
