@@ -44,8 +44,10 @@ from .resources import (
     Context,
     IsAuthenticated,
     ListQuery,
+    PerAction,
     ReadOnly,
     Resource,
+    action,
 )
 from .storage import Q, QueryLimits, Store, connect
 
@@ -70,6 +72,7 @@ __all__ = [
     "Model",
     "NotAuthenticated",
     "NotFound",
+    "PerAction",
     "PermissionDenied",
     "PluginError",
     "PluginNotFound",
@@ -86,6 +89,7 @@ __all__ = [
     "TooLarge",
     "UnsupportedMediaType",
     "ValidationError",
+    "action",
     "computed",
     "connect",
     "field",

@@ -278,13 +278,18 @@ def routes(api: API) -> Iterator[dict[str, str]]:
         yield _route("GET", f"{prefix}/{extra}", "", extra)
     yield _route("GET", f"{prefix}/{WEBSOCKET_PATH}", "", "websocket (tbone.v1)")
     for name, resource in api.resources.items():
-        for table, path in (
-            (_COLLECTION_METHODS, f"{prefix}/{name}"),
-            (_ITEM_METHODS, f"{prefix}/{name}/{{{resource.pk}}}"),
+        for table, path, detail in (
+            (_COLLECTION_METHODS, f"{prefix}/{name}", False),
+            (_ITEM_METHODS, f"{prefix}/{name}/{{{resource.pk}}}", True),
         ):
             for action, methods in table.items():
                 if action in resource.actions:
                     yield _route(",".join(methods), path, name, action)
+            # a collection action's segment is matched before a primary key
+            for spec in resource.custom_actions.values():
+                if spec.detail == detail:
+                    methods = ",".join(spec.http_methods)
+                    yield _route(methods, f"{path}/{spec.name}", name, f"{spec.name} (action)")
 
 
 def _route(method: str, path: str, resource: str, action: str) -> dict[str, str]:

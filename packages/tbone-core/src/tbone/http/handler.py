@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from ..errors import BadRequest, NotFound, QueryError
 from ..jsontext import MAX_DEPTH
+from ..resources.action import is_safe, render, unknown_action
 from ..resources.context import Context, Via
 from ..resources.resource import ListQuery, ListResult, Resource
 from ..storage.params import parse_params
@@ -78,8 +79,8 @@ class HTTPHandler:
         self.cors = cors
         #: extra ``GET {prefix}/{segment}`` endpoints (``openapi.json``, ``tbone.js``)
         self.extras: dict[str, Callable[[Request], Response]] = {}
-        # (first segment, depth) -> allowed methods, filled as routes are first asked for
-        self._methods: dict[tuple[str, int], tuple[str, ...]] = {}
+        # (first segment, depth, action) -> allowed methods, filled as routes are first asked for
+        self._methods: dict[tuple[str, int, str], tuple[str, ...]] = {}
 
     async def handle(self, request: Request, via: Via = "http") -> Response:
         """Answer ``request``; ``via`` tells resources whether it came over a WebSocket."""
@@ -119,17 +120,37 @@ class HTTPHandler:
         return [_unquote(part) for part in rest.split("/")] if rest else []
 
     def _allowed_methods(self, parts: list[str]) -> tuple[str, ...]:
-        key = (parts[0] if parts else "", min(len(parts), 3))
+        # an action's own route has its own methods; the key never holds an unknown name
+        name = self._action_name(parts)
+        key = (parts[0] if parts else "", min(len(parts), 4), name)
         methods = self._methods.get(key)
         if methods is None:
             methods = self._methods[key] = self._methods_for(parts)
         return methods
 
+    def _action_name(self, parts: list[str]) -> str:
+        """The custom action ``parts`` name (``""`` for CRUD routes); ``NotFound`` for a third
+        segment that names none."""
+        if len(parts) == 3:
+            resource = self._resource(parts[0])
+            spec = resource.custom_actions.get(parts[2])
+            if spec is None or not spec.detail:
+                raise unknown_action(resource, parts[2], detail=True)
+            return parts[2]
+        if len(parts) == 2 and parts[0] in self.resources:
+            spec = self.resources[parts[0]].custom_actions.get(parts[1])
+            if spec is not None and not spec.detail:  # a collection action wins over a pk
+                return parts[1]
+        return ""
+
     def _methods_for(self, parts: list[str]) -> tuple[str, ...]:
         if len(parts) == 0 or (len(parts) == 1 and parts[0] in self.extras):
             return ("GET", "HEAD", "OPTIONS")
-        if len(parts) > 2:
+        if len(parts) > 3:
             raise NotFound("no such endpoint")
+        name = self._action_name(parts)
+        if name:
+            return (*self.resources[parts[0]].custom_actions[name].http_methods, "OPTIONS")
         if parts == ["ws"]:  # the transport serves the upgrade; a plain request lands here
             raise HTTPError(
                 426,
@@ -168,7 +189,13 @@ class HTTPHandler:
         ctx = await resource.context(request, via)
         if len(parts) == 1:
             return await self._collection(request, resource, ctx, method)
-        return await self._item(request, resource, ctx, method, resource.pk_from_text(parts[1]))
+        name = self._action_name(parts)
+        if len(parts) == 2 and name:
+            return await self._action(request, resource, ctx, name, None)
+        pk = resource.pk_from_text(parts[1])
+        if name:
+            return await self._action(request, resource, ctx, name, pk)
+        return await self._item(request, resource, ctx, method, pk)
 
     def _index(self) -> Response:
         links = {name: f"{self.prefix}/{name}" for name in sorted(self.resources)}
@@ -299,6 +326,21 @@ class HTTPHandler:
         write = resource.replace if method == "PUT" else resource.update
         obj = await write(pk, data, ctx, if_match=if_match)
         return _tagged(200, encode_json(resource.serialize(obj, ctx)))
+
+    # -- custom actions -------------------------------------------------------------------------
+
+    async def _action(
+        self, request: Request, resource: Resource[Any], ctx: Context, name: str, pk: Any
+    ) -> Response:
+        spec = resource.custom_actions[name]
+        if is_safe(request.method.upper()):
+            data: Any = spec.query_data(request.query)
+        else:
+            data = self.request_body(request) if request.body else None
+        result = await resource.call(name, pk, data, ctx)
+        if result is None:
+            return Response(204)
+        return _json(200, render(resource, result, ctx))
 
     # -- finishing ------------------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ request can produce.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import TYPE_CHECKING, Any
 
+from ..resources.action import Action
 from ..resources.auth import SAFE_ACTIONS, BearerToken, IsAuthenticated
 from ..resources.resource import Resource
+from .actions import action_body, action_parameters, action_responses
 from .parameters import detail_parameters, list_parameters, pk_parameter
 from .schemas import (
     PROBLEM_STATUSES,
@@ -49,13 +52,19 @@ def build_openapi(api: API) -> dict[str, Any]:
         resource = api.resources[name]
         schemas.add_model(resource.model)
         schemas.add_envelopes(resource.model, resource.pk)
-        builder = _Operations(resource, bearer)
+        builder = _Operations(resource, bearer, schemas)
         base = f"{api.prefix}/{resource.name}"
         collection, item = builder.collection(), builder.item()
         if collection:
             paths[base] = collection
         if item:
             paths[f"{base}/{{{resource.pk}}}"] = {"parameters": [pk_parameter(resource)], **item}
+        for spec in resource.custom_actions.values():
+            if spec.detail:
+                path = f"{base}/{{{resource.pk}}}/{spec.name}"
+                paths[path] = {"parameters": [pk_parameter(resource)], **builder.action(spec)}
+            else:
+                paths[f"{base}/{spec.name}"] = builder.action(spec)
         statuses |= builder.statuses
     schemas.schemas["ListMeta"] = list_meta_schema()
     problems = problem_components(statuses)
@@ -96,9 +105,10 @@ def _tag(resource: Resource[Any]) -> dict[str, str]:
 class _Operations:
     """The operations of one resource, and which problem statuses they use."""
 
-    def __init__(self, resource: Resource[Any], bearer: bool) -> None:
+    def __init__(self, resource: Resource[Any], bearer: bool, schemas: SchemaSet) -> None:
         self.resource = resource
         self.bearer = bearer
+        self.schemas = schemas
         self.model = resource.model.__name__
         self.statuses: set[int] = set()
 
@@ -198,6 +208,37 @@ class _Operations:
             parameters=[{"$ref": _IF_MATCH}],
         )
 
+    def action(self, spec: Action) -> dict[str, Any]:
+        """The operations of a custom action: one per method, HEAD beside GET."""
+        ops: dict[str, Any] = {}
+        for method in spec.methods:
+            ops[method.lower()] = op = self._custom(spec, method)
+            if method == "GET":
+                ops["head"] = self._head(spec.name, op)
+        return ops
+
+    def _custom(self, spec: Action, method: str) -> dict[str, Any]:
+        problems = [400, 422] if spec.input is not None else [400]
+        if spec.detail:
+            problems.append(404)
+        responses = action_responses(self.resource, spec, self.schemas)
+        safe = method == "GET"
+        if not safe:
+            problems += [413, 415]
+        op = self._operation(spec.name, spec.summary, tuple(problems), responses)
+        if len(spec.methods) > 1:
+            op["operationId"] = f"{spec.name}_{method.lower()}_{self.resource.name}"
+        doc = inspect.getdoc(spec.function)
+        if doc and "\n" in doc.strip():
+            op["description"] = doc.strip()
+        if safe:
+            parameters = action_parameters(spec)
+            if parameters:
+                op["parameters"] = parameters
+        else:
+            op["requestBody"] = action_body(spec, self.schemas)
+        return op
+
     def _head(self, verb: str, get: dict[str, Any]) -> dict[str, Any]:
         head = {**copy.deepcopy(get), "operationId": f"head_{verb}_{self.resource.name}"}
         head["summary"] = f"{get['summary']} (headers only)"
@@ -263,7 +304,8 @@ class _Operations:
     def _requires_user(self, action: str) -> bool:
         for permission in self.resource.active_permissions():
             if isinstance(permission, IsAuthenticated) and not (
-                permission.read_anonymously and action in SAFE_ACTIONS
+                action in permission.anonymous
+                or (permission.read_anonymously and action in SAFE_ACTIONS)
             ):
                 return True
         return False

@@ -17,7 +17,7 @@ from ..storage.path import Target, resolve
 if TYPE_CHECKING:
     from ..resources.resource import Resource
 
-__all__ = ["RESERVED", "detail_parameters", "list_parameters", "pk_parameter"]
+__all__ = ["RESERVED", "detail_parameters", "list_parameters", "pk_parameter", "query_schema"]
 
 #: query parameters the handler reads itself; a filter cannot use these names
 RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q"})
@@ -46,7 +46,7 @@ def pk_parameter(resource: Resource[Any]) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": f"The {resource.pk} of the {resource.model.__name__}.",
-        "schema": _query_schema(target.converter.schema),
+        "schema": query_schema(target.converter.schema),
     }
 
 
@@ -102,15 +102,15 @@ def _filter_schema(lookup: str, target: Target) -> dict[str, Any]:
     if lookup == "exists":
         return {"type": "boolean"}
     if lookup in ("in", "nin"):
-        return {"type": "array", "items": _query_schema(target.converter.schema)}
+        return {"type": "array", "items": query_schema(target.converter.schema)}
     if lookup == "contains" and target.kind == "list":
-        return _query_schema(target.item.schema)
+        return query_schema(target.item.schema)
     if lookup in _TEXT_LOOKUPS or lookup == "contains":
         return {"type": "string"}
-    return _query_schema(target.converter.schema)
+    return query_schema(target.converter.schema)
 
 
-def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def query_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A field's schema as a query-string value: never null, never a nested document."""
     members = schema.get("anyOf")
     if isinstance(members, list):

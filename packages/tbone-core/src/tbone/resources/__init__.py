@@ -1,11 +1,13 @@
 """Resources: models exposed as REST collections, with hooks, scope and permissions."""
 
+from .action import Action, action
 from .auth import (
     SAFE_ACTIONS,
     AllowAll,
     Authenticator,
     BearerToken,
     IsAuthenticated,
+    PerAction,
     Permission,
     ReadOnly,
 )
@@ -15,6 +17,7 @@ from .resource import ACTIONS, ListQuery, ListResult, Resource
 __all__ = [
     "ACTIONS",
     "SAFE_ACTIONS",
+    "Action",
     "AllowAll",
     "Authenticator",
     "BearerToken",
@@ -22,8 +25,10 @@ __all__ = [
     "IsAuthenticated",
     "ListQuery",
     "ListResult",
+    "PerAction",
     "Permission",
     "ReadOnly",
     "Resource",
     "Via",
+    "action",
 ]

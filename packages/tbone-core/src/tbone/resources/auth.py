@@ -2,14 +2,15 @@
 
 An **authenticator** turns a request into a user (or ``None`` for anonymous) and raises
 ``NotAuthenticated`` for credentials that are present but wrong. A **permission** answers whether
-a context may perform an action (``list detail create replace update delete``), optionally on
-one object. Both are plain objects passed to ``API(...)`` or set on a ``Resource``.
+a context may perform an action (``list detail create replace update delete``, or a custom
+action's name), optionally on one object. Both are plain objects passed to ``API(...)`` or set
+on a ``Resource``. :class:`PerAction` gives actions, by name, permissions of their own.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import NotAuthenticated
@@ -25,6 +26,7 @@ __all__ = [
     "Authenticator",
     "BearerToken",
     "IsAuthenticated",
+    "PerAction",
     "Permission",
     "ReadOnly",
 ]
@@ -109,19 +111,67 @@ class AllowAll:
 
 
 class ReadOnly:
-    """Only ``list`` and ``detail``: the API is read-only for everyone."""
+    """Only ``list`` and ``detail``, and the custom actions named in ``allow`` (none by
+    default, even GET ones: an action's code decides whether it writes)."""
+
+    def __init__(self, *, allow: Iterable[str] = ()) -> None:
+        self.allowed = SAFE_ACTIONS | frozenset(allow)
 
     async def allows(self, ctx: Context, action: str, obj: Model | None = None) -> bool:
-        return action in SAFE_ACTIONS
+        return action in self.allowed
 
 
 class IsAuthenticated:
-    """Any authenticated user; with ``read_anonymously=True`` anonymous users may read."""
+    """Any authenticated user; with ``read_anonymously=True`` anonymous users may read, and
+    ``anonymous`` names custom actions anonymous users may also call."""
 
-    def __init__(self, *, read_anonymously: bool = False) -> None:
+    def __init__(self, *, read_anonymously: bool = False, anonymous: Iterable[str] = ()) -> None:
         self.read_anonymously = read_anonymously
+        self.anonymous = frozenset(anonymous)
 
     async def allows(self, ctx: Context, action: str, obj: Model | None = None) -> bool:
-        if ctx.user is not None:
+        if ctx.user is not None or action in self.anonymous:
             return True
         return self.read_anonymously and action in SAFE_ACTIONS
+
+
+class PerAction:
+    """Permissions by action name: each named action must pass all of its permissions, any
+    other action those of ``default`` (allowed when there are none).
+
+    >>> PerAction(
+    ...     {"publish": [IsEditor()], "bestsellers": True}, default=[ReadOnly()]
+    ... )  # doctest: +SKIP
+
+    lets editors publish, everyone call ``bestsellers``, and everyone only read otherwise.
+    ``True`` (or ``[]``) allows an action to everyone, ``False`` refuses it to everyone;
+    trusted Python calls skip permissions, as always.
+    """
+
+    def __init__(
+        self,
+        actions: Mapping[str, Permission | Sequence[Permission] | bool],
+        *,
+        default: Sequence[Permission] = (),
+    ) -> None:
+        self.actions = {name: _as_list(rule) for name, rule in actions.items()}
+        self.default = tuple(default)
+
+    async def allows(self, ctx: Context, action: str, obj: Model | None = None) -> bool:
+        rules = self.actions.get(action, self.default)
+        if rules is None:
+            return False
+        for permission in rules:
+            if not await permission.allows(ctx, action, obj):
+                return False
+        return True
+
+
+def _as_list(rule: Permission | Sequence[Permission] | bool) -> tuple[Permission, ...] | None:
+    if rule is True:
+        return ()
+    if rule is False:
+        return None
+    if isinstance(rule, Permission):
+        return (rule,)
+    return tuple(rule)

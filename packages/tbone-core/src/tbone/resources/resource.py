@@ -40,6 +40,7 @@ from ..storage.lookup import LOOKUPS
 from ..storage.matcher import matches
 from ..storage.params import QueryLimits
 from ..storage.query import compile_where, parse_order
+from .action import Action, actions_of, check_actions, unknown_action
 from .auth import Authenticator, Permission
 from .context import Context, Via
 from .rules import rules_for
@@ -130,12 +131,15 @@ class Resource(Generic[M]):
     authenticator: ClassVar[Authenticator | None] = None
     permissions: ClassVar[Sequence[Permission] | None] = None
     query_limits: ClassVar[QueryLimits | None] = None
+    #: the ``@action`` methods by name (filled from the class and its bases)
+    custom_actions: ClassVar[Mapping[str, Action]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         model = cls.__dict__.get("model")
         if model is not None and "name" not in cls.__dict__:
             cls.name = model.__name__.lower() + "s"
+        cls.custom_actions = actions_of(cls)
 
     def __init__(
         self, store: Store, *, events: EventSink = _no_events, defaults: Defaults = Defaults()
@@ -179,6 +183,7 @@ class Resource(Generic[M]):
             _refuse_hidden(cls, "search_fields", name)
         if not 0 < cls.page_size <= cls.max_page_size:
             raise TypeError(f"{where}: page_size must be between 1 and max_page_size")
+        check_actions(cls, cls.custom_actions, Resource)
 
     # -- overridable behaviour ------------------------------------------------------------------
 
@@ -224,6 +229,13 @@ class Resource(Generic[M]):
 
     async def after_delete(self, ctx: Context, obj: M) -> None:
         """Called once the object is deleted."""
+
+    async def before_action(self, ctx: Context, name: str, obj: M | None, data: Any) -> None:
+        """Called before the custom action ``name`` runs (``obj``: a detail action's object,
+        ``data``: its validated input); raise to refuse."""
+
+    async def after_action(self, ctx: Context, name: str, result: Any) -> None:
+        """Called with what the custom action ``name`` returned."""
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -354,12 +366,71 @@ class Resource(Generic[M]):
         await self.after_delete(ctx, current)
         await self.events(self, "deleted", current)
 
+    async def call(
+        self, name: str, pk: Any = None, data: Any = None, ctx: Context | None = None
+    ) -> Any:
+        """Run the custom action ``name`` as HTTP and the WebSocket do: permissions (the
+        action's name is the permission action), the object in scope for a detail action
+        (``pk``; ``NotFound`` otherwise), ``data`` validated by its ``input`` model, hooks.
+
+        >>> await api.resource("books").call(
+        ...     "publish", book.id, {"at": "2025-01-01"}
+        ... )  # doctest: +SKIP
+        """
+        ctx = self._context(ctx)
+        spec = self.custom_actions.get(name)
+        if spec is None or (pk is not None) != spec.detail:
+            raise unknown_action(self, name, pk is not None)
+        await self.authorize(ctx, name)
+        obj = None
+        if spec.detail:
+            obj = await self.get_visible(pk, ctx)
+            await self.authorize(ctx, name, obj)
+        value = spec.parse(data)
+        await self.before_action(ctx, name, obj, value)
+        result = await spec.run(self, ctx, obj, value)
+        await self.after_action(ctx, name, result)
+        return result
+
+    # -- writes for actions: stored and announced, without the CRUD permissions -----------------
+
+    async def insert(self, obj: M) -> M:
+        """Store a new object and announce ``created``; for action code, which has been
+        authorized already (no permission or hook runs here)."""
+        await self.collection.insert(obj)
+        await self.events(self, "created", obj)
+        return obj
+
+    async def change(
+        self, pk: Any, changes: Mapping[str, Any], *, expect_version: int | None = None
+    ) -> M:
+        """Merge wire-form ``changes`` into the object's top-level fields, validated as a
+        whole, and announce ``updated`` (for action code: no permission or hook runs here)."""
+        before: list[M] = []
+
+        def apply(current: M) -> M:
+            before[:] = [current]
+            return self.model.from_data({**current.to_data(full=True), **changes})  # type: ignore[return-value]  # model is M
+
+        obj = await self.collection.merge(pk, apply, expect_version=expect_version)
+        await self.events(self, "updated", obj, before[0] if before else None)
+        return obj
+
+    async def remove(self, pk: Any, *, expect_version: int | None = None) -> None:
+        """Delete the object and announce ``deleted`` (for action code: no permission or
+        hook runs here); ``NotFound`` if it is gone."""
+        obj = await self.collection.get(pk)
+        if obj is None:
+            raise NotFound(f"no {self.name} object has {self.pk} {pk!r}")
+        await self.collection.delete(pk, expect_version=expect_version)
+        await self.events(self, "deleted", obj)
+
     # -- building blocks ------------------------------------------------------------------------
 
     async def authorize(self, ctx: Context, action: str, obj: M | None = None) -> None:
         """Raise ``ActionNotAllowed``, ``NotAuthenticated`` or ``PermissionDenied`` unless
-        ``ctx`` may perform ``action``."""
-        if action not in self.actions:
+        ``ctx`` may perform ``action`` (a CRUD action or a custom action's name)."""
+        if action not in self.actions and action not in self.custom_actions:
             raise ActionNotAllowed(f"{self.name} does not support {action}")
         if ctx.trusted:
             return
