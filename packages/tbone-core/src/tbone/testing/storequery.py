@@ -11,6 +11,7 @@ from tbone.storage import Collection, Q, Store
 
 from .kit import Behaviour, behaviour
 from .models import KitAuthor, KitBook
+from .storeunions import BEHAVIOURS as UNION_BEHAVIOURS
 
 __all__ = ["BEHAVIOURS"]
 
@@ -291,4 +292,5 @@ async def text_search(store: Store) -> None:
 BEHAVIOURS: tuple[Behaviour, ...] = (
     *(_lookup_behaviour(name) for name in _LOOKUP_CASES),
     *(v for v in list(globals().values()) if isinstance(v, Behaviour)),
+    *UNION_BEHAVIOURS,
 )
