@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,8 +22,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Literal, Self
+
+from tbone.testing.servers import Throwaway, free_port, terminate, wait_until
 
 __all__ = ["ENV_URL", "MongoServer", "MongoServerError", "find_mongo_server"]
 
@@ -48,13 +48,6 @@ def find_mongo_server() -> tuple[Kind, str] | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -63,7 +56,7 @@ def _accepts(port: int) -> bool:
         return False
 
 
-class MongoServer:
+class MongoServer(Throwaway):
     """A MongoDB server on ``127.0.0.1`` (``mongod`` or SecantusDB), or an external one.
 
     ``url`` has no database; :meth:`database_url` adds a fresh one. ``stop()`` stops the
@@ -125,7 +118,7 @@ class MongoServer:
             return self
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="tbone-mongo-")
-            self.port = _free_port()
+            self.port = free_port()
         data = Path(self._dir.name) / "data"
         data.mkdir(exist_ok=True)
         self._log = Path(self._dir.name) / "server.log"
@@ -146,15 +139,18 @@ class MongoServer:
                 "--storage-path", str(data), "--log-level", "WARNING"]  # fmt: skip
 
     def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise MongoServerError(f"{self.kind} exited at start: {self._log_tail()}")
-            if _accepts(self.port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise MongoServerError(f"{self.kind} did not listen within {STARTUP_TIMEOUT}s")
+        def late() -> Exception:
+            self.stop()
+            return MongoServerError(f"{self.kind} did not listen within {STARTUP_TIMEOUT}s")
+
+        wait_until(
+            lambda: _accepts(self.port),
+            self._proc,
+            timeout=STARTUP_TIMEOUT,
+            exited=lambda _: MongoServerError(f"{self.kind} exited at start: {self._log_tail()}"),
+            late=late,
+            interval=0.05,
+        )
 
     def _initiate(self) -> None:
         from pymongo import MongoClient  # sync: fixtures run outside event loops
@@ -188,34 +184,13 @@ class MongoServer:
         data for :meth:`start`. SecantusDB loses recent writes to SIGKILL unless it syncs every
         commit, as mongod without journaling would: the tests stop it cleanly."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        terminate(proc, kill=kill)
 
-    def restart(self) -> None:
-        if not self.can_restart:
-            raise MongoServerError(f"{ENV_URL} points at an external server: cannot restart it")
-        self.stop()
-        self.start()
+    def cannot_restart(self) -> Exception:
+        return MongoServerError(f"{ENV_URL} points at an external server: cannot restart it")
 
     def close(self) -> None:
         self.stop()
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

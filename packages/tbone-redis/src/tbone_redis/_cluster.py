@@ -20,8 +20,9 @@ import shutil
 import socket
 import subprocess
 import time
-from types import TracebackType
 from typing import Self
+
+from tbone.testing.servers import Throwaway
 
 from ._server import RedisServer, RedisServerError
 
@@ -80,7 +81,7 @@ def _major_version(binary: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-class RedisClusterServer:
+class RedisClusterServer(Throwaway):
     """Three cluster-enabled ``redis-server`` masters on ``127.0.0.1`` (no replicas).
 
     >>> with RedisClusterServer.from_environment() as cluster:  # doctest: +SKIP
@@ -165,31 +166,16 @@ class RedisClusterServer:
         for node in self.nodes:
             node.stop()
 
-    def restart(self) -> None:
-        """Stop every node and start them again: every client connection is dropped."""
-        if not self.can_restart:
-            raise RedisServerError(
-                f"cannot restart the external Redis Cluster at {self.url} ({CLUSTER_ENV_URL} "
-                "is set); unset it to let the tests start their own cluster"
-            )
-        self.stop()
-        self.start()
+    def cannot_restart(self) -> Exception:
+        return RedisServerError(
+            f"cannot restart the external Redis Cluster at {self.url} ({CLUSTER_ENV_URL} "
+            "is set); unset it to let the tests start their own cluster"
+        )
 
     def close(self) -> None:
         for node in self.nodes:
             node.close()
         self.nodes = []
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _create(self) -> None:
         assert self.cli is not None

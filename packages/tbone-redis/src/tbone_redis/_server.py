@@ -17,10 +17,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from tbone.testing.servers import Throwaway, free_port, terminate, wait_until
 
 __all__ = ["ENV_URL", "RedisServer", "RedisServerError", "find_redis_server"]
 
@@ -46,13 +46,6 @@ def find_redis_server() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _answers_ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
@@ -62,7 +55,7 @@ def _answers_ping(port: int) -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(Throwaway):
     """A ``redis-server`` process on ``127.0.0.1``, or an external server given by URL.
 
     >>> with RedisServer.from_environment() as server:  # doctest: +SKIP
@@ -129,7 +122,7 @@ class RedisServer:
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="tbone-redis-")
         if not self.port:
-            self.port = _free_port()
+            self.port = free_port()
         options = {
             "--port": str(self.port),
             "--bind": "127.0.0.1",
@@ -155,25 +148,13 @@ class RedisServer:
     def stop(self) -> None:
         """Stop the process (the port and temp dir are kept for ``start()``); idempotent."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(process)
 
-    def restart(self) -> None:
-        """Stop and start again on the same port: every client connection is dropped."""
-        if not self.can_restart:
-            raise RedisServerError(
-                f"cannot restart the external Redis at {self.url} ({ENV_URL} is set); "
-                "unset it to let the tests start their own redis-server"
-            )
-        self.stop()
-        self.start()
+    def cannot_restart(self) -> Exception:
+        return RedisServerError(
+            f"cannot restart the external Redis at {self.url} ({ENV_URL} is set); "
+            "unset it to let the tests start their own redis-server"
+        )
 
     def close(self) -> None:
         """Stop the process and remove its temp dir."""
@@ -182,34 +163,26 @@ class RedisServer:
             self._dir.cleanup()
             self._dir = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _wait_until_ready(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers_ping(self.port):
-            status = self._process.poll()
-            if status is not None:
-                self._process = None
-                raise RedisServerError(
-                    f"{self.binary} exited with status {status}: {self._log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RedisServerError(
-                    f"{self.binary} did not answer PING on port {self.port} within "
-                    f"{STARTUP_TIMEOUT:g} s"
-                )
-            time.sleep(0.02)
+        def exited(status: int) -> Exception:
+            self._process = None
+            tail = self._log_tail()
+            return RedisServerError(f"{self.binary} exited with status {status}: {tail}")
+
+        def late() -> Exception:
+            self.stop()
+            return RedisServerError(
+                f"{self.binary} did not answer PING on port {self.port} within "
+                f"{STARTUP_TIMEOUT:g} s"
+            )
+
+        wait_until(
+            lambda: _answers_ping(self.port),
+            self._process,
+            timeout=STARTUP_TIMEOUT,
+            exited=exited,
+            late=late,
+        )
 
     @property
     def directory(self) -> str:

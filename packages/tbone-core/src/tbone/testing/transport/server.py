@@ -17,10 +17,11 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from tbone import plugins
+
+from ..servers import Throwaway
 
 __all__ = ["LiveServer", "ServingTransport"]
 
@@ -37,7 +38,7 @@ class ServingTransport(Protocol):
     ) -> AbstractAsyncContextManager[tuple[str, int]]: ...
 
 
-class LiveServer:
+class LiveServer(Throwaway):
     """A real server of ``transport`` serving ``api``, started by :meth:`start`.
 
     ``transport`` is a transport name (looked up in :mod:`tbone.plugins`), class or instance.
@@ -58,6 +59,10 @@ class LiveServer:
         self._thread = threading.Thread(
             target=self._run, name=f"tbone-{self.transport.name}-server", daemon=True
         )
+
+    @property
+    def can_restart(self) -> bool:
+        return False  # one thread, one run: start a new LiveServer instead
 
     @property
     def url(self) -> str:
@@ -84,7 +89,7 @@ class LiveServer:
 
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
 
-    def start(self) -> LiveServer:
+    def start(self) -> Self:
         self._thread.start()
         if not self._ready.wait(self.timeout):
             raise TimeoutError(f"the {self.transport.name} server did not start in {self.timeout}s")
@@ -98,17 +103,6 @@ class LiveServer:
         if self._thread.is_alive():
             raise TimeoutError(f"the {self.transport.name} server did not stop in {self.timeout}s")
         self._raise_error()
-
-    def __enter__(self) -> LiveServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _run(self) -> None:
         try:
