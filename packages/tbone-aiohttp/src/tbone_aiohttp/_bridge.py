@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from multidict import CIMultiDict
 from tbone.http.body import read_body
 from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
+from tbone.realtime.sse import EventStream
 
 if TYPE_CHECKING:
     from tbone.api import API
@@ -29,6 +31,12 @@ def make_handler(api: API) -> Handler:
     """The route handler that hands every request to ``api``."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
+        if request.method == "GET":
+            opened = await api.open_stream(_to_tbone(request, b""))
+            if isinstance(opened, EventStream):
+                return await _serve_stream(request, opened)
+            if opened is not None:
+                return _to_aiohttp(opened)
         body = await read_body(
             request.content.readany, declared=request.content_length, limit=api.max_body_size
         )
@@ -65,6 +73,19 @@ def make_ws_handler(api: API, http: Handler) -> Handler:
         return ws
 
     return handler
+
+
+async def _serve_stream(request: web.Request, stream: EventStream) -> web.StreamResponse:
+    """The fallback's Server-Sent Events response; core's stream owns the loop."""
+    response = web.StreamResponse(status=stream.status, headers=CIMultiDict(stream.headers))
+    await response.prepare(request)
+    if await stream.run(response.write):
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+            await asyncio.wait_for(response.write_eof(), CLOSE_TIMEOUT)
+            return response
+    if request.transport is not None:  # gone, or not reading: its buffers are dropped too
+        request.transport.abort()
+    return response
 
 
 def _closer(ws: web.WebSocketResponse) -> Callable[[int, str], Awaitable[None]]:

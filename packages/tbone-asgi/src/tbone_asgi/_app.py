@@ -17,6 +17,7 @@ from urllib.parse import quote
 from tbone.http.body import read_body
 from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
+from tbone.realtime.sse import EventStream
 
 if TYPE_CHECKING:
     from tbone.api import API
@@ -139,6 +140,14 @@ class TBoneASGI:
                 send, api.problem(503, "the API is not running (it failed to start or has stopped)")
             )
             return
+        if scope["method"] == "GET":
+            opened = await api.open_stream(_to_tbone(scope, "", b""))
+            if isinstance(opened, EventStream):
+                await _serve_stream(opened, receive, send)
+                return
+            if opened is not None:
+                await _respond(send, opened)
+                return
         declared, chunked = _framing(scope)
         read = _body_reader(receive)
         body: bytes | None
@@ -183,6 +192,24 @@ class TBoneASGI:
 
         session = self.api.open_session(_to_tbone(scope, "GET", b""), send=send_text, close=close)
         await session.run(_message_reader(receive))
+
+
+async def _serve_stream(stream: EventStream, receive: Receive, send: Send) -> None:
+    """The fallback's Server-Sent Events response; core's stream owns the loop."""
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in stream.headers]
+    await send({"type": "http.response.start", "status": stream.status, "headers": headers})
+
+    async def write(data: bytes) -> None:
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    if await stream.run(write, disconnected):
+        with contextlib.suppress(Exception):  # the client may be gone by now
+            await asyncio.wait_for(send({"type": "http.response.body", "body": b""}), CLOSE_TIMEOUT)
+    # else return with the response unfinished: servers drop such a connection
 
 
 def _body_reader(receive: Receive) -> Callable[[], Awaitable[bytes | None]]:

@@ -28,9 +28,11 @@ from .http.message import Request, Response
 from .http.problem import PROBLEM_JSON, problem_body
 from .jsontext import MAX_DEPTH
 from .lifecycle import Lifecycle
+from .realtime.fallback import StreamLimits, Streams
 from .realtime.hub import EventHub
 from .realtime.limits import Limits
 from .realtime.session import Close, Send, Session
+from .realtime.sse import EventStream
 from .resources.auth import Authenticator, Permission
 from .resources.resource import Defaults, Resource
 from .storage.connect import connect
@@ -44,7 +46,7 @@ log = logging.getLogger("tbone")
 R = TypeVar("R", bound=type[Resource[Any]])
 Event = Literal["created", "updated", "deleted"]
 EventListener = Callable[[Resource[Any], Event, Model], Awaitable[None]]
-_RESERVED_NAMES = frozenset({"openapi.json", "ws", "tbone.js"})
+_RESERVED_NAMES = frozenset({"openapi.json", "ws", "tbone.js", "_stream"})
 WEBSOCKET_PATH = "ws"  # served at {prefix}/ws by every transport
 
 
@@ -59,6 +61,7 @@ class API(Lifecycle):
         channel: str | Channel = "memory://",
         event_topic: str | None = None,
         realtime: Limits | None = None,
+        streams: StreamLimits | None = None,
         query_limits: QueryLimits | None = None,
         authenticator: Authenticator | None = None,
         permissions: Sequence[Permission] = (),
@@ -99,6 +102,15 @@ class API(Lifecycle):
         self.http.extras["openapi.json"] = self._openapi_response
         self.http.extras["tbone.js"] = _client_script
         self.limits = realtime or Limits()
+        #: the WebSocket-less fallback at {prefix}/_stream (see tbone.realtime.fallback)
+        self.streams = Streams(
+            self.prefix,
+            lambda request, send, close: self.open_session(request, send=send, close=close),
+            limits=self.limits,
+            options=streams,
+            max_json_depth=max_json_depth,
+            cors=self.cors,
+        )
         # Processes serving one API share this topic; two different APIs on one broker need
         # different topics (the default is told apart by prefix only).
         topic = event_topic or f"tbone.events:{self.prefix or '/'}"
@@ -185,7 +197,15 @@ class API(Lifecycle):
 
     async def handle(self, request: Request) -> Response:
         """Answer one HTTP request (transports call this); never raises for bad input."""
+        if self.streams.owns(request.path):
+            return await self.streams.handle(request)
         return await self.http.handle(request)
+
+    async def open_stream(self, request: Request) -> Response | EventStream | None:
+        """For a ``GET`` of the fallback's event stream, the stream to serve (transports run
+        it: ``await stream.run(write, disconnected)``) or the refusal to send; None for every
+        other request, which goes to :meth:`handle` as usual."""
+        return await self.streams.open(request)
 
     def problem(self, status: int, detail: str, *, slug: str | None = None) -> Response:
         """An ``application/problem+json`` response, for transports' own refusals."""

@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from tbone.http.body import read_body
 from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
+from tbone.realtime.sse import EventStream
 
 if TYPE_CHECKING:
     from tbone.api import API
@@ -45,7 +46,14 @@ class _RawResponse(HTTPResponse):
 def make_handler(api: API) -> Handler:
     """The route handler (a streaming one) that hands every request to ``api``."""
 
-    async def handler(request: SanicRequest, rest: str = "") -> HTTPResponse:
+    async def handler(request: SanicRequest, rest: str = "") -> HTTPResponse | None:
+        if request.method == "GET":
+            opened = await api.open_stream(_to_tbone(request, b""))
+            if isinstance(opened, EventStream):
+                await _serve_stream(request, opened)
+                return None
+            if opened is not None:
+                return _to_sanic(opened)
         return await _handle(api, request)
 
     return handler
@@ -169,6 +177,24 @@ def route_unknown_methods(app: Sanic[Any, Any], api: API) -> None:
 
         app.error_handler.add(MethodNotAllowed, method_not_allowed)
     apis.append(api)
+
+
+async def _serve_stream(request: SanicRequest, stream: EventStream) -> None:
+    """The fallback's Server-Sent Events response; core's stream owns the loop."""
+    headers = [(k, v) for k, v in stream.headers if k.lower() != "content-type"]
+    content_type = next(v for k, v in stream.headers if k.lower() == "content-type")
+    response = await request.respond(
+        status=stream.status, headers=Header(headers), content_type=content_type
+    )
+    if response is None:  # pragma: no cover - respond() returns the response it starts
+        return
+    if await stream.run(response.send):
+        with contextlib.suppress(Exception):  # the client may be gone by now
+            await asyncio.wait_for(response.eof(), CLOSE_TIMEOUT)
+            return
+    transport: Any = getattr(request, "transport", None)
+    if transport is not None:  # gone, or not reading: its buffers are dropped too
+        transport.abort()
 
 
 async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
