@@ -283,6 +283,9 @@ class Builder:
                 if constraints is None
                 else (extra.merge(constraints) if extra else constraints)
             )
+            for item in metadata:  # a marker that builds its own converter (tbone.Ref)
+                if hasattr(item, "__tbone_build__"):
+                    return item.__tbone_build__(self, merged)  # type: ignore[no-any-return]
             conv = self.build(inner, merged)
             return _with_format(conv, fmt) if fmt is not None else conv
         conv = self._build_plain(tp, origin)
