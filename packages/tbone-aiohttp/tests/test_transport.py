@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import textwrap
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +13,7 @@ from aiohttp import web
 
 from tbone import plugins
 from tbone.testing.transport import build_api
+from tbone.testing.transport.process import serve_and_stop
 from tbone_aiohttp import AiohttpTransport
 
 
@@ -87,37 +84,8 @@ async def test_empty_prefix_serves_from_the_root() -> None:
             assert (await client.get("/books/")).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
-def test_serve_runs_until_interrupted(tmp_path: object) -> None:
-    port = _free_port()
-    script = textwrap.dedent(f"""
-        from tbone.testing.transport import build_api
-        from tbone_aiohttp import AiohttpTransport
-        api = build_api()
-        AiohttpTransport().serve(api, host="127.0.0.1", port={port})
-        print("stopped cleanly, started =", api.started)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/books")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.1)
-        assert response.status_code == 200
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0
-    assert "stopped cleanly, started = False" in out
+def test_serve_runs_until_interrupted() -> None:
+    served = serve_and_stop("from tbone_aiohttp import AiohttpTransport; AiohttpTransport()")
+    assert served.first.status_code == 200
+    assert served.stopped_cleanly, served

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +19,9 @@ import pytest
 
 from tbone import plugins
 from tbone.storage import MemoryStore
+from tbone.testing.servers import free_port
 from tbone.testing.transport import LiveServer, build_api
+from tbone.testing.transport.process import serve_and_stop, wait_for
 from tbone_asgi import AsgiTransport, asgi_app
 
 uvicorn = pytest.importorskip("uvicorn", reason="NOT RUN: uvicorn is not installed")
@@ -282,46 +283,17 @@ def test_clients_that_disconnect_mid_request_leave_nothing_behind(
 # -- serve() and the CLI --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(url: str) -> httpx.Response:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            return httpx.get(url)
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
-
-
 @pytest.mark.skipif(os.name != "posix", reason="sends signals")
 @pytest.mark.parametrize(
     ("server", "sig"), [("uvicorn", signal.SIGINT), ("hypercorn", signal.SIGTERM)]
 )
 def test_serve_runs_until_interrupted(server: str, sig: signal.Signals) -> None:
     pytest.importorskip(server)
-    port = _free_port()
-    script = textwrap.dedent(f"""
-        from tbone.testing.transport import build_api
-        from tbone_asgi import AsgiTransport
-        api = build_api()
-        AsgiTransport(server={server!r}).serve(api, host="127.0.0.1", port={port})
-        print("stopped cleanly, started =", api.started)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert _wait_for(f"http://127.0.0.1:{port}/api/books").status_code == 200
-        proc.send_signal(sig)
-        out, _ = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0
-    assert "stopped cleanly, started = False" in out
+    served = serve_and_stop(
+        f"from tbone_asgi import AsgiTransport; AsgiTransport(server={server!r})", sig=sig
+    )
+    assert served.first.status_code == 200
+    assert served.stopped_cleanly, served
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
@@ -330,13 +302,13 @@ def test_tbone_serve_with_hypercorn(tmp_path: Any) -> None:
     (tmp_path / "app.py").write_text(
         "from tbone.testing.transport import build_api\napi = build_api()\n"
     )
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "tbone", "serve", "app:api", "--server", "hypercorn"]
     proc = subprocess.Popen(
         [*command, "--port", str(port)], cwd=tmp_path, stdout=subprocess.PIPE, text=True
     )
     try:
-        response = _wait_for(f"http://127.0.0.1:{port}/api/books")
+        response = wait_for(f"http://127.0.0.1:{port}/api/books")
         assert (response.status_code, response.headers["server"]) == (200, "hypercorn-h11")
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import textwrap
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +18,7 @@ from sanic.response import HTTPResponse, text
 
 from tbone import plugins
 from tbone.testing.transport import build_api
+from tbone.testing.transport.process import serve_and_stop
 from tbone_sanic import SanicTransport
 
 
@@ -117,40 +115,9 @@ async def test_empty_prefix_serves_from_the_root() -> None:
             assert (await client.get("/books/")).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
 def test_serve_runs_until_interrupted() -> None:
-    port = _free_port()
-    script = textwrap.dedent(f"""
-        from tbone.testing.transport import build_api
-        from tbone_sanic import SanicTransport
-        api = build_api()
-        SanicTransport().serve(api, host="127.0.0.1", port={port})
-        print("stopped cleanly, started =", api.started)
-    """)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/books")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.1)
-        assert response.status_code == 200
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
-    assert "stopped cleanly, started = False" in out
-    assert "Sanic v" not in out + err  # no banner
+    served = serve_and_stop("from tbone_sanic import SanicTransport; SanicTransport()")
+    assert served.first.status_code == 200
+    assert served.stopped_cleanly, served
+    assert "Sanic v" not in served.out + served.err  # no banner

@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 __all__ = ["Throwaway", "free_port", "terminate", "wait_until"]
 
@@ -27,7 +27,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def wait_until(
     ready: Callable[[], bool],
-    process: subprocess.Popen[bytes] | None,
+    process: subprocess.Popen[Any] | None,
     *,
     timeout: float,
     exited: Callable[[int], Exception],
@@ -46,7 +46,7 @@ def wait_until(
         time.sleep(interval)
 
 
-def terminate(process: subprocess.Popen[bytes] | None, *, kill: bool = False) -> None:
+def terminate(process: subprocess.Popen[Any] | None, *, kill: bool = False) -> None:
     """End ``process`` (SIGTERM, or SIGKILL with ``kill``), killing it if it lingers."""
     if process is None or process.poll() is not None:
         return
