@@ -1,8 +1,9 @@
-"""Live queries: entered/left, snapshots handed over to live events, and resume after a seq."""
+"""Live queries beyond the realtime kit (``tbone.testing.livekit``, run in test_livekit.py):
+snapshot order and bounds, bad hand-off options, the memory history's bounds, indexed matching,
+and subscriptions ended by an auth frame."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,35 +32,6 @@ async def api() -> AsyncIterator[API]:
 HERBERT = {"type": "subscribe", "id": 1, "resource": "books", "filter": {"author": "Herbert"}}
 
 
-async def test_an_update_moving_an_object_out_of_view_sends_left_and_back_entered(
-    api: API,
-) -> None:
-    peer = await connect(api)
-    await peer.call(HERBERT)
-    books = api.resource("books")
-    dune = await books.create({"title": "Dune", "author": "Herbert"})
-    assert (await peer.next())["event"] == "created"
-    await books.update(dune.id, {"author": "Someone else"})
-    left = await peer.next()
-    assert (left["event"], left["pk"]) == ("left", dune.id)
-    assert "data" not in left  # never the new data: it is no longer the subscriber's
-    await books.update(dune.id, {"year": 1965})  # out of view, stays out: nothing
-    await books.update(dune.id, {"author": "Herbert"})
-    entered = await peer.next()
-    assert (entered["event"], entered["data"]["year"]) == ("entered", 1965)
-    await peer.nothing()
-
-
-async def test_old_clients_listing_events_get_no_entered_or_left(api: API) -> None:
-    peer = await connect(api)
-    await peer.call({**HERBERT, "events": ["created", "updated", "deleted"]})
-    books = api.resource("books")
-    dune = await books.create({"title": "Dune", "author": "Herbert"})
-    await peer.next()
-    await books.update(dune.id, {"author": "X"})
-    await peer.nothing()
-
-
 async def test_a_snapshot_answers_the_view_and_its_position(api: API) -> None:
     books = api.resource("books")
     for title, author in [("Dune", "Herbert"), ("Emma", "Austen"), ("Whipping Star", "Herbert")]:
@@ -71,83 +43,6 @@ async def test_a_snapshot_answers_the_view_and_its_position(api: API) -> None:
     assert isinstance(answer["seq"], str)
     over = await peer.call({**HERBERT, "id": 2, "snapshot": True, "limit": 500})
     assert (over["type"], over["status"]) == ("error", 400)  # bounded like the list endpoint
-
-
-async def test_no_event_is_lost_or_repeated_between_snapshot_and_live(api: API) -> None:
-    books = api.resource("books")
-    created = [await books.create({"title": f"b{i}", "author": "Herbert"}) for i in range(20)]
-    stop = asyncio.Event()
-
-    async def writer() -> None:
-        n = 0
-        while not stop.is_set():
-            book = created[n % len(created)]
-            await books.update(book.id, {"year": n})
-            n += 1
-            await asyncio.sleep(0)
-
-    writing = [asyncio.create_task(writer()) for _ in range(3)]
-    try:
-        peers = []
-        for i in range(10):  # subscribe while the writers run
-            peer = await connect(api)
-            answer = await peer.call({**HERBERT, "snapshot": True, "limit": 50})
-            peers.append((peer, {o["id"]: o["year"] for o in answer["objects"]}))
-            await asyncio.sleep(0.001 * i)
-    finally:
-        stop.set()
-        await asyncio.gather(*writing)
-    truth = {b.id: b.year for b in await books.collection.find(limit=100)}
-    for peer, view in peers:
-        while True:  # apply every event after the snapshot, in order
-            try:
-                event = await peer.next(wait=0.3)
-            except TimeoutError:
-                break
-            assert event["event"] == "updated"
-            view[event["pk"]] = event["data"]["year"]
-        assert view == truth  # the snapshot plus the events is exactly the data
-
-
-async def test_resume_after_a_seq_replays_what_was_missed_as_the_subscriber_sees_it(
-    api: API,
-) -> None:
-    books = api.resource("books")
-    first = await connect(api)
-    await first.call(HERBERT)
-    dune = await books.create({"title": "Dune", "author": "Herbert"})
-    seq = (await first.next())["seq"]
-    await first.session.finish()  # the socket drops
-    await books.update(dune.id, {"year": 1965})
-    await books.create({"title": "Emma", "author": "Austen"})  # not in the view
-    await books.update(dune.id, {"author": "Someone"})
-    again = await connect(api)
-    answer = await again.call({**HERBERT, "after": seq})
-    assert answer == {"type": "subscribed", "id": 1, "subscription": "s1"}
-    missed = [await again.next(), await again.next()]
-    assert [(e["event"], e["pk"]) for e in missed] == [("updated", dune.id), ("left", dune.id)]
-    await books.update(dune.id, {"author": "Herbert"})
-    assert (await again.next())["event"] == "entered"  # and live from there
-    await again.nothing()
-
-
-@pytest.mark.parametrize(
-    "after", ["nonsense", "ffffffff.1", "0" * 200, "deadbeef.99999999999999999999"]
-)
-async def test_positions_the_history_does_not_cover_answer_resync(api: API, after: str) -> None:
-    peer = await connect(api)
-    answer = await peer.call({**HERBERT, "after": after})
-    assert answer["resync"] is True
-    dune = await api.resource("books").create({"title": "Dune", "author": "Herbert"})
-    assert (await peer.next())["pk"] == dune.id  # the subscription is live all the same
-
-
-async def test_resync_with_snapshot_answers_objects(api: API) -> None:
-    await api.resource("books").create({"title": "Dune", "author": "Herbert"})
-    peer = await connect(api)
-    answer = await peer.call({**HERBERT, "after": "ffffffff.1", "snapshot": True})
-    assert answer["resync"] is True
-    assert [o["title"] for o in answer["objects"]] == ["Dune"]
 
 
 @pytest.mark.parametrize(

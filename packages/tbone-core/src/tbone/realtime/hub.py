@@ -25,7 +25,7 @@ from .index import SubscriptionIndex
 from .live import Held, LiveSubscription
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from .session import Session
 
@@ -173,20 +173,29 @@ class EventHub:
 
     async def history(self, after: str) -> list[Message] | None:
         """The channel's messages after position ``after``; None when its history does not
-        reach back there (positions this hub made up itself never do)."""
-        if after.startswith(self._epoch):
+        reach back there (positions this hub made up itself never do, nor does a channel that
+        keeps no history: it may have skipped publishing while nobody listened)."""
+        if after.startswith(self._epoch) or not self.channel.keeps_history:
             return None
         return await self.channel.since(self.topic, after)
 
-    async def replay(self, sub: LiveSubscription, past: list[Message]) -> frozenset[str]:
+    async def replay(
+        self,
+        sub: LiveSubscription,
+        past: list[Message],
+        pace: Callable[[], Awaitable[None]] | None = None,
+    ) -> frozenset[str]:
         """Send ``sub`` the events of ``past`` it may see now, checked as it is now; returns
-        their positions."""
+        their positions. ``pace()`` is awaited after each, so that a long replay waits for
+        the client to read instead of overflowing its send queue."""
         sent: set[str] = set()
         for message in past:
             envelope = json.loads(message.data)
             if envelope.get("resource") == sub.resource.name and message.seq is not None:
                 await self._deliver_to([sub], sub.resource, envelope, message.seq, direct=True)
                 sent.add(message.seq)
+                if pace is not None:
+                    await pace()
         return frozenset(sent)
 
     async def _watch(self, store: Store, resources: list[Resource[Any]]) -> None:

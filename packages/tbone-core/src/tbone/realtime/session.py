@@ -311,10 +311,13 @@ class Session:
         )
         sub.hold()
         self.subscriptions[sub.id] = sub
+        # Every event the hub dispatches after this position reaches the subscription (the
+        # two lines run with no await between them): where a plain answer says it starts.
+        start = self.hub.last_seq
         self.hub.add(sub)
         answer: dict[str, Any] = {"type": "subscribed", "id": frame["id"], "subscription": sub.id}
         try:
-            await self._hand_over(sub, answer, after, query)
+            await self._hand_over(sub, answer, after, query, start)
         except BaseException:
             self._drop(sub)
             raise
@@ -325,6 +328,7 @@ class Session:
         answer: dict[str, Any],
         after: str | None,
         query: ListQuery | None,
+        start: str | None,
     ) -> None:
         past = await self.hub.history(after) if after is not None else None
         if past is not None and len(past) > self.limits.max_replay:
@@ -334,7 +338,7 @@ class Session:
             assert after is not None
             sub.seq = after
             self.enqueue(encode(answer))
-            replayed = await self.hub.replay(sub, past)
+            replayed = await self.hub.replay(sub, past, self._room_for_replies)
             fresh, _ = sub.release({}, replayed)
         elif query is not None:  # snapshot: the objects, then what they do not reflect
             seq_before = await self.hub.position()
@@ -350,7 +354,7 @@ class Session:
             if after is not None:
                 answer["resync"] = True  # the client snapshots again
             # where a later resume may start
-            answer["seq"] = sub.seq = await self.hub.position()
+            answer["seq"] = sub.seq = start or await self.hub.position()
             fresh, _ = sub.release({})
             self.enqueue(encode(answer))
         for held in fresh:

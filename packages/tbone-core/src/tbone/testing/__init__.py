@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .channelkit import ChannelConformance
     from .kit import Behaviour, StoreConformance, behaviours
+    from .livekit import LiveConformance
 
-__all__ = ["Behaviour", "ChannelConformance", "StoreConformance", "behaviours"]
+__all__ = ["Behaviour", "ChannelConformance", "LiveConformance", "StoreConformance", "behaviours"]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,6 +31,10 @@ def __getattr__(name: str) -> Any:
         from . import channelkit
 
         return channelkit.ChannelConformance
+    if name == "LiveConformance":
+        from . import livekit
+
+        return livekit.LiveConformance
     if name in __all__:
         from . import kit
 
