@@ -20,7 +20,7 @@ from typing import Any, Final
 from tbone.errors import QueryError, ValidationError
 from tbone.storage import Document
 
-__all__ = ["check_integers", "fits_int64", "invalid_value", "too_complex"]
+__all__ = ["INT_MSG", "check_integers", "fits_int64", "invalid_value", "too_complex"]
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -35,7 +35,7 @@ _TOO_COMPLEX: Final = (
     "too many terms in compound SELECT",
     "too many arguments on function",
 )
-_INT_MSG: Final = (
+INT_MSG: Final = (
     f"integers in the SQLite store must fit in 64 bits ({INT64_MIN} to {INT64_MAX}); "
     "store larger numbers in a Decimal or str field"
 )
@@ -52,7 +52,7 @@ def check_integers(doc: Document, text: str, loc: Sequence[str | int] = ()) -> N
         return
     found = _find(doc, [*loc], _big_int)
     if found is not None:
-        raise ValidationError.single(found, _INT_MSG, "int64")
+        raise ValidationError.single(found, INT_MSG, "int64")
 
 
 def invalid_value(
@@ -90,7 +90,7 @@ def _describe(exc: UnicodeEncodeError | OverflowError) -> tuple[str, str]:
             " which is not valid Unicode text: SQLite stores UTF-8 only",
             "surrogate",
         )
-    return _INT_MSG, "int64"
+    return INT_MSG, "int64"
 
 
 def _big_int(value: Any) -> bool:

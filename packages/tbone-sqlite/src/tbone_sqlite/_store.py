@@ -33,10 +33,12 @@ from tbone.errors import (
     ValidationError,
 )
 from tbone.storage import CollectionSpec, Document, Query, Record, Store, sort_records
+from tbone.storage.ops import UpdateOps, apply_ops
 
 from ._compile import SQLBuilder
 from ._functions import Functions
-from ._limits import check_integers, fits_int64, invalid_value, too_complex
+from ._limits import INT_MSG, check_integers, fits_int64, invalid_value, too_complex
+from ._ops import CompiledUpdate, compile_update
 from ._types import IDENT, json_path
 from ._url import SYNCHRONOUS, parse_url
 
@@ -71,7 +73,7 @@ class SQLiteStore(Store):
     """
 
     tbone_plugin_api = 1
-    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk", "native_ops"})
 
     def __init__(
         self,
@@ -193,6 +195,65 @@ class SQLiteStore(Store):
         if not rows:
             raise await self._missing_or_stale(spec, pk, expect_version)
         return int(rows[0][0])
+
+    async def update_ops(
+        self, spec: CollectionSpec, pk: Any, ops: UpdateOps, expect_version: int | None
+    ) -> tuple[Record, Record]:
+        """One ``UPDATE`` applying ``ops`` with their limits in its ``WHERE`` clause (see
+        ``_ops``), in a transaction with the read of the document as it was before."""
+        compiled = compile_update(ops)
+        if compiled is None:  # add_to_set / pull: read + compare-and-swap
+            return await super().update_ops(spec, pk, ops, expect_version)
+        if not fits_int64(pk):
+            raise _missing(spec, pk)
+        table = _table(spec.name)
+        where = " AND ".join(["pk = ?", "version = ?", *compiled.conditions])
+        sql = (
+            f"UPDATE {table} SET doc = json_set(doc, {compiled.pairs}), version = version + 1 "
+            f"WHERE {where} RETURNING version, doc"
+        )
+        db = await self._connection()
+        try:
+            async with self._txn:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    before, rows = await self._read_and_update(
+                        db, spec, pk, expect_version, sql, compiled
+                    )
+                    await db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        await db.execute("ROLLBACK")
+                    raise
+        except (sqlite3.Error, ValueError, OverflowError) as exc:
+            raise self._translate(exc, spec, None) from exc
+        if not rows:
+            apply_ops(before.doc, ops)  # raises the ValidationError of the limit that failed
+            raise ValidationError.single(list(ops.ops[0].path), INT_MSG, "int64")
+        return before, Record(_decode(rows[0][1]), int(rows[0][0]))
+
+    async def _read_and_update(
+        self,
+        db: aiosqlite.Connection,
+        spec: CollectionSpec,
+        pk: Any,
+        expect_version: int | None,
+        sql: str,
+        compiled: CompiledUpdate,
+    ) -> tuple[Record, list[Any]]:
+        select = f"SELECT version, doc FROM {_table(spec.name)} WHERE pk = ?"
+        found = list(await db.execute_fetchall(select, [pk]))
+        if not found:
+            raise _missing(spec, pk)
+        version, doc = found[0]
+        if expect_version is not None and version != expect_version:
+            raise Conflict(
+                f"{spec.name} {pk!r} is at version {version}, not {expect_version}: "
+                "it changed since you read it; read it again and retry"
+            )
+        params = [*compiled.pair_params, pk, version, *compiled.condition_params]
+        rows = list(await db.execute_fetchall(sql, params))
+        return Record(_decode(doc), version), rows
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
         if not fits_int64(pk):

@@ -1,0 +1,97 @@
+"""Update operators as one SQLite ``UPDATE``: ``json_set`` for the new values, and every limit
+(the type a path holds, numeric bounds, list lengths, 64-bit integers) in its ``WHERE`` clause.
+
+The operators' paths never overlap (``compile_ops`` refuses that), so every new value is computed
+from the stored ``doc`` and one ``json_set`` call writes them all. Floats are written as 17
+significant digits (``%!.17g``), which read back as the same double: SQLite's own rendering of a
+REAL keeps 15 and would round ``0.1 + 0.2``. ``add_to_set`` and ``pull`` are not compiled (the
+store applies them by read + compare-and-swap).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import attrs
+
+from tbone.storage.ops import Op, UpdateOps
+
+from ._limits import check_integers
+from ._types import json_path
+
+__all__ = ["CompiledUpdate", "compile_update"]
+
+_MAX_FLOAT: Final = "1.7976931348623157e308"
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+@attrs.frozen
+class CompiledUpdate:
+    """``SET doc = json_set(doc, <pairs>)`` and ``WHERE <conditions>``, with their parameters."""
+
+    pairs: str
+    pair_params: list[Any]
+    conditions: list[str]
+    condition_params: list[Any]
+
+
+def compile_update(ops: UpdateOps) -> CompiledUpdate | None:
+    """The SQL of ``ops``, or ``None`` when one of them has no single-statement form here."""
+    out = CompiledUpdate("", [], [], [])
+    pairs: list[str] = []
+    for op in ops.ops:
+        path = json_path(op.path)
+        if path is None or op.kind in ("add_to_set", "pull"):
+            return None
+        if op.kind == "set":
+            pairs.append(f"'{path}', json(?)")
+            out.pair_params.append(_value(op, op.value))
+        elif op.kind == "inc":
+            pairs.append(_inc(op, path, out))
+        else:
+            pairs += _push(op, path, out)
+    return attrs.evolve(out, pairs=", ".join(pairs))
+
+
+def _inc(op: Op, path: str, out: CompiledUpdate) -> str:
+    current = f"json_extract(doc, '{path}')"
+    result = f"({current} + ?)"
+    if op.integer:
+        out.conditions.extend(
+            [f"json_type(doc, '{path}') = 'integer'", f"typeof{result} = 'integer'"]
+        )
+        out.condition_params.append(op.value)
+    else:
+        out.conditions.extend(
+            [
+                f"json_type(doc, '{path}') IN ('integer', 'real')",
+                f"abs{result} <= {_MAX_FLOAT}",
+            ]
+        )
+        out.condition_params.append(op.value)
+    for name, bound in op.bounds():
+        out.conditions.append(f"{result} {_SQL_BOUND[name]} ?")
+        out.condition_params.extend([op.value, bound])
+    out.pair_params.append(op.value)
+    if op.integer:
+        return f"'{path}', {result}"
+    return f"'{path}', json(printf('%!.17g', {result}))"
+
+
+_SQL_BOUND: Final = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def _push(op: Op, path: str, out: CompiledUpdate) -> list[str]:
+    out.conditions.append(f"json_type(doc, '{path}') = 'array'")
+    if op.max_length is not None:
+        out.conditions.append(f"json_array_length(doc, '{path}') + ? <= ?")
+        out.condition_params.extend([len(op.value), op.max_length])
+    out.pair_params.extend([_value(op, item) for item in op.value])
+    return [f"'{path}[#]', json(?)"] * len(op.value)
+
+
+def _value(op: Op, value: Any) -> str:
+    text = _encode(value)
+    check_integers({op.path[-1]: value}, text, list(op.path[:-1]))
+    return text
