@@ -11,7 +11,6 @@ Needs ``pip install fastapi "uvicorn[standard]"`` and tbone-asgi, tbone-sqlite.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +20,7 @@ from fastapi.responses import FileResponse
 
 from bookstore import PAGE, build_api, seed
 from tbone_asgi import asgi_app
+from uvicorn_main import serve
 
 
 def build_app(db: str = "bookstore.db") -> FastAPI:
@@ -48,16 +48,7 @@ def build_app(db: str = "bookstore.db") -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--db", default="bookstore.db")
-    args = parser.parse_args()
-    print(f"FastAPI + TBone on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
-        uvicorn.run(build_app(args.db), host=args.host, port=args.port, log_level="warning")
+    serve(build_app, description=__doc__.splitlines()[0], host_name="FastAPI", path="/")
 
 
 if __name__ == "__main__":

@@ -11,14 +11,12 @@ Needs ``pip install litestar "uvicorn[standard]"`` and tbone-asgi, tbone-sqlite.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-
 from litestar import Litestar, asgi, get
 from litestar.types import Receive, Scope, Send
 
 from bookstore import build_api, seed
 from tbone_asgi import asgi_app
+from uvicorn_main import serve
 
 
 def build_app(db: str = "bookstore.db") -> Litestar:
@@ -45,16 +43,7 @@ def build_app(db: str = "bookstore.db") -> Litestar:
 
 
 def main() -> None:
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--db", default="bookstore.db")
-    args = parser.parse_args()
-    print(f"Litestar + TBone on http://{args.host}:{args.port}/api (Ctrl-C stops)", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
-        uvicorn.run(build_app(args.db), host=args.host, port=args.port, log_level="warning")
+    serve(build_app, description=__doc__.splitlines()[0], host_name="Litestar", path="/api")
 
 
 if __name__ == "__main__":
