@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 from . import plugins
 from .channel import Channel, connect_channel
 from .data import Model
+from .data.ref import references_of
 from .errors import PluginNotFound
 from .http.body import encode_json, too_large
 from .http.cors import CORS
@@ -90,6 +91,7 @@ class API(Lifecycle):
             authenticator=authenticator,
             permissions=self.permissions,
             query_limits=query_limits or QueryLimits(),
+            resource_for=self.resource_for,
             owner=self,
         )
         self.http = HTTPHandler(
@@ -142,6 +144,14 @@ class API(Lifecycle):
                 f"no resource named {name!r}; registered: {', '.join(self.resources)}"
             ) from None
 
+    def resource_for(self, model: type[Model]) -> Resource[Any] | None:
+        """The resource serving ``model`` (the first registered), which ``Ref[model]`` fields
+        are checked and expanded by; None when no resource serves it."""
+        for resource in self.resources.values():
+            if resource.model is model:
+                return resource
+        return None
+
     def on_event(self, listener: EventListener) -> EventListener:
         """Call ``listener(resource, event, obj)`` after every committed write."""
         self.listeners.append(listener)
@@ -153,6 +163,7 @@ class API(Lifecycle):
         """Open every store and prepare every collection (idempotent)."""
         if self.started:
             return
+        self._check_references()
         opened: list[Store] = []
         try:
             for store in self.stores.values():
@@ -166,6 +177,24 @@ class API(Lifecycle):
                 await store.aclose()
             raise
         self.started = True
+
+    def _check_references(self) -> None:
+        """Every ``Ref[X]`` of a resource or an action's input needs a resource serving X."""
+        for resource in self.resources.values():
+            models = [(resource.model, type(resource).__name__)]
+            models += [
+                (a.input, f"{type(resource).__name__}.{a.name}")
+                for a in resource.custom_actions.values()
+                if a.input is not None
+            ]
+            for model, where in models:
+                for ref in references_of(model).values():
+                    if self.resource_for(ref.target) is None:
+                        raise TypeError(
+                            f"{where}: {model.__name__}.{ref.name} refers to "
+                            f"{ref.target.__name__}, but no registered resource serves "
+                            f"{ref.target.__name__}; register one"
+                        )
 
     async def stopping(self) -> None:
         """The server has begun to stop: close every WebSocket with 1001, while the stores

@@ -288,8 +288,8 @@ def routes(api: API) -> Iterator[dict[str, str]]:
             # a collection action's segment is matched before a primary key
             for spec in resource.custom_actions.values():
                 if spec.detail == detail:
-                    methods = ",".join(spec.http_methods)
-                    yield _route(methods, f"{path}/{spec.name}", name, f"{spec.name} (action)")
+                    verbs = ",".join(spec.http_methods)
+                    yield _route(verbs, f"{path}/{spec.name}", name, f"{spec.name} (action)")
 
 
 def _route(method: str, path: str, resource: str, action: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from ..errors import BadRequest, NotFound, QueryError
 from ..jsontext import MAX_DEPTH
 from ..resources.action import is_safe, render, unknown_action
 from ..resources.context import Context, Via
+from ..resources.refs import expand, parse_expand
 from ..resources.resource import ListQuery, ListResult, Resource
 from ..storage.params import parse_params
 from .body import decode_json, encode_json
@@ -36,8 +37,8 @@ __all__ = ["HTTPHandler"]
 log = logging.getLogger("tbone")
 
 _JSON = ("Content-Type", "application/json")
-_RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q"})
-_DETAIL_PARAMS = frozenset({"fields"})
+_RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q", "expand"})
+_DETAIL_PARAMS = frozenset({"fields", "expand"})
 _MAX_OFFSET = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]+")
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
@@ -217,8 +218,12 @@ class HTTPHandler:
             location = f"{self.prefix}/{resource.name}/{quote(str(pk), safe='')}"
             return _tagged(201, encode_json(resource.serialize(obj, ctx)), ("Location", location))
         query = self.list_query(resource, request.query)
+        tree = parse_expand(resource, _last(request.query, "expand"))
         result = await resource.list(query, ctx)
-        return _json(200, self._page_body(request, resource, ctx, query, result))
+        objects = [resource.serialize(o, ctx, query.fields) for o in result.objects]
+        if tree:
+            await expand(resource, result.objects, objects, tree, ctx)
+        return _json(200, self._page_body(request, resource, objects, query, result))
 
     def list_query(self, resource: Resource[Any], pairs: list[tuple[str, str]]) -> ListQuery:
         """Parse ``order_by limit offset cursor fields q`` and the filters of a query string."""
@@ -273,11 +278,10 @@ class HTTPHandler:
         self,
         request: Request,
         resource: Resource[Any],
-        ctx: Context,
+        objects: list[dict[str, Any]],
         query: ListQuery,
         result: ListResult[Any],
     ) -> dict[str, Any]:
-        objects = [resource.serialize(o, ctx, query.fields) for o in result.objects]
         base = f"{self.prefix}/{resource.name}"
         pairs = [p for p in request.query if p[0] not in ("offset", "cursor")]
         next_url = previous = None
@@ -310,8 +314,12 @@ class HTTPHandler:
         query = _detail_query(request)
         if method in ("GET", "HEAD"):
             fields = self._fields(resource, query.get("fields"))
+            tree = parse_expand(resource, query.get("expand"))
             obj = await resource.detail(pk, ctx)
-            body = encode_json(resource.serialize(obj, ctx, fields))
+            data = resource.serialize(obj, ctx, fields)
+            if tree:
+                await expand(resource, [obj], [data], tree, ctx)
+            body = encode_json(data)
             etag = _etag(body)
             if _weak_match(request.headers.get("if-none-match"), etag):
                 return Response(304, (("ETag", etag),))
@@ -377,10 +385,18 @@ def _detail_query(request: Request) -> dict[str, str]:
     if unknown:
         raise QueryError.single(
             [unknown[0]],
-            f"unknown query parameter {unknown[0]!r}; a single object takes only: fields",
+            f"unknown query parameter {unknown[0]!r}; a single object takes only: fields, expand",
             "unknown_parameter",
         )
     return dict(pairs)
+
+
+def _last(pairs: list[tuple[str, str]], name: str) -> str | None:
+    found = None
+    for key, value in pairs:
+        if key == name:
+            found = value
+    return found
 
 
 def _no_params(resource: Resource[Any], query: dict[str, str]) -> QueryError:

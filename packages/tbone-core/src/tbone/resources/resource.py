@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 import attrs
 
 from ..data import Model, fields_of, pk_of, version_of
+from ..data.ref import references_of
 from ..errors import (
     ActionNotAllowed,
     Conflict,
@@ -39,10 +40,12 @@ from ..storage import Node, Q
 from ..storage.lookup import LOOKUPS
 from ..storage.matcher import matches
 from ..storage.params import QueryLimits
-from ..storage.query import compile_where, parse_order
+from ..storage.query import Filter, Search, compile_where, parse_order
 from .action import Action, actions_of, check_actions, unknown_action
 from .auth import Authenticator, Permission
 from .context import Context, Via
+from .refs import Resolver, check_references, no_resolver, parse_expand
+from .refs import expand as expand_references
 from .rules import rules_for
 
 if TYPE_CHECKING:
@@ -76,6 +79,8 @@ class Defaults:
     authenticator: Authenticator | None = None
     permissions: Sequence[Permission] = ()
     query_limits: QueryLimits = attrs.field(factory=QueryLimits)
+    #: the resource serving a model, for references (``Ref[Author]``): the API's registry
+    resource_for: Resolver = no_resolver
     #: the API, for ``ctx.api`` (hooks that call other resources); parts never reach into it
     owner: Any = None
 
@@ -152,6 +157,8 @@ class Resource(Generic[M]):
         pk_field = fields_of(self.model)[self.pk]
         self._pk_is_text = pk_field.converter.exact == (str,) and pk_field.converter.guard is None
         self.rules = rules_for(self.model)
+        #: the fields typed ``Ref[...]``, by name
+        self.references = references_of(self.model)
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -286,6 +293,7 @@ class Resource(Generic[M]):
         ctx = self._context(ctx)
         await self.authorize(ctx, "create")
         obj = await self._new(data, ctx)
+        await self._check_references([obj], ctx)
         await self.collection.insert(obj)
         await self._created(ctx, obj)
         return obj
@@ -309,6 +317,7 @@ class Resource(Generic[M]):
                 errors.extend({**e, "loc": [index, *e["loc"]]} for e in exc.errors)
         if errors:
             raise ValidationError(errors)
+        await self._check_references(objs, ctx, indexed=True)
         await self.collection.insert_many(objs)
         for obj in objs:
             await self._created(ctx, obj)
@@ -333,14 +342,49 @@ class Resource(Generic[M]):
     async def update(
         self,
         pk: Any,
-        data: Mapping[str, Any],
+        data: Mapping[str, Any] | None = None,
         ctx: Context | None = None,
         *,
+        inc: Mapping[str, int | float] | None = None,
+        push: Mapping[str, Any] | None = None,
+        add_to_set: Mapping[str, Any] | None = None,
+        pull: Mapping[str, Any] | None = None,
         expect_version: int | None = None,
         if_match: Precondition[M] | None = None,
     ) -> M:
-        """Change only the given fields (PATCH); the options are :meth:`replace`'s."""
-        return await self._change("update", pk, data, ctx, expect_version, if_match)
+        """Change only the given fields (PATCH); the options are :meth:`replace`'s.
+
+        The atomic operators of :meth:`Collection.update <tbone.storage.Collection.update>`
+        (``inc={"stock": -1}``, ``push``, ``add_to_set``, ``pull``) are applied by the store in
+        one step, after the same permission checks and hooks; they are for server code (HTTP
+        never sends them), so field rules do not apply to them, and they may not change a
+        field the resource's ``scope`` reads.
+        """
+        ops = {"inc": inc, "push": push, "add_to_set": add_to_set, "pull": pull}
+        if all(v is None for v in ops.values()):
+            return await self._change("update", pk, data or {}, ctx, expect_version, if_match)
+        ctx = self._context(ctx)
+        await self.authorize(ctx, "update")
+        current = await self._current(pk, ctx, if_match)
+        await self.authorize(ctx, "update", current)
+        self._check_pk(data or {}, current)
+        changes = self.clean_input(data or {})
+        await self.before_update(ctx, current, changes)
+        _refuse_scoped(self, ctx, [*changes, *(k for v in ops.values() for k in v or {})])
+        await self._check_references([self._merged(current, changes, partial=True)], ctx, [current])
+        if if_match is not None:
+            expect_version = version_of(current)
+        try:
+            before, obj = await self.collection.update_ops(
+                pk, changes, **ops, expect_version=expect_version
+            )
+        except Conflict as exc:
+            if if_match is None:
+                raise
+            raise _precondition_failed() from exc
+        await self.after_update(ctx, obj)
+        await self.events(self, "updated", obj, before)
+        return obj
 
     async def delete(
         self,
@@ -387,10 +431,27 @@ class Resource(Generic[M]):
             obj = await self.get_visible(pk, ctx)
             await self.authorize(ctx, name, obj)
         value = spec.parse(data)
+        if isinstance(value, Model):
+            await self._check_references([value], ctx)
         await self.before_action(ctx, name, obj, value)
         result = await spec.run(self, ctx, obj, value)
         await self.after_action(ctx, name, result)
         return result
+
+    async def expanded(
+        self, objs: Sequence[M], expand: str | Sequence[str], ctx: Context | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """``objs`` as ``ctx`` sees them, with the references ``expand`` names embedded
+        (``"author,editors.publisher"``, as HTTP's ``?expand=``); one query per relation.
+
+        >>> page = await books.list(ctx=ctx)  # doctest: +SKIP
+        >>> await books.expanded(page.objects, "author", ctx)  # doctest: +SKIP
+        """
+        ctx = self._context(ctx)
+        tree = parse_expand(self, list(expand) if not isinstance(expand, str) else expand)
+        data = [self.serialize(o, ctx) for o in objs]
+        await expand_references(self, objs, data, tree, ctx)
+        return data
 
     # -- writes for actions: stored and announced, without the CRUD permissions -----------------
 
@@ -402,10 +463,31 @@ class Resource(Generic[M]):
         return obj
 
     async def change(
-        self, pk: Any, changes: Mapping[str, Any], *, expect_version: int | None = None
+        self,
+        pk: Any,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        inc: Mapping[str, int | float] | None = None,
+        push: Mapping[str, Any] | None = None,
+        add_to_set: Mapping[str, Any] | None = None,
+        pull: Mapping[str, Any] | None = None,
+        expect_version: int | None = None,
     ) -> M:
         """Merge wire-form ``changes`` into the object's top-level fields, validated as a
-        whole, and announce ``updated`` (for action code: no permission or hook runs here)."""
+        whole, and announce ``updated`` (for action code: no permission or hook runs here).
+        The atomic operators (``inc={"stock": -1}``, ``push``, ``add_to_set``, ``pull``) are
+        applied by the store in one step, as :meth:`Collection.update_ops` does.
+
+        >>> await self.change(obj.id, {"status": "sold"}, inc={"stock": -1})  # doctest: +SKIP
+        """
+        ops = {"inc": inc, "push": push, "add_to_set": add_to_set, "pull": pull}
+        if any(v is not None for v in ops.values()):
+            previous, done = await self.collection.update_ops(
+                pk, changes, **ops, expect_version=expect_version
+            )
+            await self.events(self, "updated", done, previous)
+            return done
+        changes = changes or {}
         before: list[M] = []
 
         def apply(current: M) -> M:
@@ -500,6 +582,16 @@ class Resource(Generic[M]):
 
     # -- internals ------------------------------------------------------------------------------
 
+    async def _check_references(
+        self,
+        objs: Sequence[Model],
+        ctx: Context,
+        before: Sequence[Model | None] = (),
+        *,
+        indexed: bool = False,
+    ) -> None:
+        await check_references(self, objs, ctx, before, indexed=indexed)
+
     def _context(self, ctx: Context | None) -> Context:
         return ctx if ctx is not None else Context(api=self.defaults.owner, trusted=True)
 
@@ -569,6 +661,9 @@ class Resource(Generic[M]):
         partial = action == "update"
         if if_match is not None:
             expect_version = version_of(current)
+        if self.references:  # the new keys only: those it held are not the caller's to answer for
+            candidate = self._merged(current, changes, partial=partial)
+            await self._check_references([candidate], ctx, [current])
 
         previous = current
 
@@ -606,6 +701,30 @@ class Resource(Generic[M]):
         base = stored if partial else {k: stored[k] for k in kept if k in stored}
         merged = rules.carry(stored, base | changes)
         return self.model.from_data(merged)  # type: ignore[return-value]  # model is M
+
+
+def _refuse_scoped(resource: Resource[Any], ctx: Context, fields: Collection[str]) -> None:
+    """Atomic operators cannot be checked against the scope before the store applies them:
+    refuse them on the fields the scope reads."""
+    read = _node_fields(resource.scope_node(ctx))
+    touched = sorted(read & {f.split(".")[0] for f in fields})
+    if touched:
+        raise ValidationError.single(
+            [touched[0]],
+            f"{resource.name}'s scope reads {touched[0]!r}: change it without atomic operators",
+            "scoped_field",
+        )
+
+
+def _node_fields(node: Any) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, Filter):
+        return {str(node.target.path[0])}
+    if isinstance(node, Search):
+        return {str(t.path[0]) for t in node.targets}
+    children = getattr(node, "children", None) or [getattr(node, "child", None)]
+    return set().union(*(_node_fields(c) for c in children))
 
 
 def _precondition_failed() -> PreconditionFailed:
