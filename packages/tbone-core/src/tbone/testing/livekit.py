@@ -125,6 +125,14 @@ class Peer:
             return
         raise AssertionError(f"unexpected frame {frame}")
 
+    async def drain(self) -> None:
+        """Take whatever arrives until nothing more does."""
+        while True:
+            try:
+                await asyncio.wait_for(self.frames.get(), QUIET)
+            except TimeoutError:
+                return
+
     async def drop(self) -> None:
         """The socket goes away."""
         await self.session.finish()
@@ -319,6 +327,7 @@ async def resume_after(run: LiveRun) -> None:
         answer = await again.subscribe(after=seen["seq"])
         if not run.history:
             assert answer["resync"] is True
+            await again.drain()  # the client re-fetches; events after the answer may come
         else:
             assert "resync" not in answer
             missed = await again.events(2)
