@@ -172,14 +172,16 @@ def resolve_hints(model: type) -> dict[str, Any]:
 def _check_unions(cls: type[Model]) -> None:
     """Refuse a union of models that has no tag now, rather than on the model's first use.
 
-    Models named later than ``cls`` (string annotations) cannot be checked yet: the first use
-    of ``cls`` compiles its codec, which reports the same errors."""
+    Only the module's names (and the class itself) are tried, which keeps declaring models
+    cheap: annotations naming models defined later, or elsewhere, are checked when the first
+    use of ``cls`` compiles its codec, which reports the same errors."""
     own = inspect.get_annotations(cls)
     if not any(_may_hold_union(a) for a in own.values()):
         return
     try:
-        hints = _resolve_hints(cls)
-    except TypeError:
+        # each class of the MRO resolves in its own module's globals
+        hints = typing.get_type_hints(cls, None, {cls.__name__: cls}, include_extras=True)
+    except (NameError, TypeError):
         return
     for name in own:
         for members in model_unions(hints.get(name), _is_model):
@@ -195,8 +197,12 @@ def _check_unions(cls: type[Model]) -> None:
 
 
 def _may_hold_union(annotation: Any) -> bool:
+    """Whether an annotation may name a union of two or more types besides None."""
     text = annotation if isinstance(annotation, str) else repr(annotation)
-    return "|" in text or "Union" in text
+    if "Union" in text:
+        return True
+    parts = [p for p in text.split("|") if p.strip(" []") not in ("None", "NoneType")]
+    return len(parts) > 1
 
 
 # --- primary key ---------------------------------------------------------------------------------
