@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, Final, TypeVar
 
-from tbone.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from tbone.errors import Conflict, NotFound, StoreError, StoreUnavailable, ValidationError
 from tbone.storage import (
     Change,
     CollectionSpec,
@@ -29,11 +29,13 @@ from tbone.storage import (
     matches,
     sort_records,
 )
+from tbone.storage.ops import UpdateOps, apply_ops
 
 from ._codec import VERSION, Codec, codec_of
 from ._compile import Compiler, query_value
 from ._errors import DRIVER_ERRORS, translate
 from ._handle import Handle
+from ._ops import INT64_MAX, INT64_MIN, MongoUpdate, compile_update
 from ._url import client_options, database_of
 from ._watch import watch_changes
 
@@ -64,7 +66,7 @@ class MongoStore(Store):
     """
 
     tbone_plugin_api = 1
-    capabilities: frozenset[str] = frozenset({"unique"})  # type: ignore[misc]  # set by open()
+    capabilities: frozenset[str] = frozenset({"unique", "native_ops"})  # type: ignore[misc]  # set by open()
 
     def __init__(
         self,
@@ -131,7 +133,7 @@ class MongoStore(Store):
 
     async def _detect(self, handle: Handle) -> frozenset[str]:
         hello = await handle.command("hello")
-        found = {"unique"}
+        found = {"unique", "native_ops"}
         replicated = "setName" in hello or hello.get("msg") == "isdbgrid"
         if replicated and "logicalSessionTimeoutMinutes" in hello:
             found |= {"atomic_bulk", "watch"}
@@ -273,6 +275,60 @@ class MongoStore(Store):
             return version + 1
         raise await self._missing_or_stale(spec, codec, pk, version) if strict else Conflict("")
 
+    async def update_ops(
+        self, spec: CollectionSpec, pk: Any, ops: UpdateOps, expect_version: int | None
+    ) -> tuple[Record, Record]:
+        """One ``find_one_and_update`` with the operators' limits in its filter (``_ops``),
+        returning the document before; the one after is the same operators applied to it."""
+        compiled = compile_update(spec.model, ops)
+        if compiled is None:
+            return await super().update_ops(spec, pk, ops, expect_version)
+        codec = codec_of(spec.model, top=True)
+        for _ in range(_REPLACE_ATTEMPTS):
+            stored = None
+            if not compiled.impossible:
+                stored = await self._apply(spec, codec, pk, compiled, expect_version)
+            if stored is not None:
+                before = _record(codec, stored)
+                return before, Record(apply_ops(before.doc, ops), before.version + 1)
+            found = await self.get_docs(spec, [pk])
+            if not found:
+                raise NotFound(f"no {spec.name} document has {spec.pk} {pk!r}")
+            current = found[0]
+            if expect_version is not None and current.version != expect_version:
+                raise await self._missing_or_stale(spec, codec, pk, expect_version)
+            after = apply_ops(current.doc, ops)  # raises the ValidationError of a failed limit
+            if _beyond_int64(after, ops):
+                raise ValidationError.single(
+                    list(ops.ops[0].path), "MongoDB integers must fit in 64 bits", "int64"
+                )
+            if compiled.impossible or await self._unversioned(spec, codec, pk):
+                # a document written by another program, without a version
+                return await super().update_ops(spec, pk, ops, expect_version)
+            # changed in between: the next attempt sees the new document
+        return await super().update_ops(spec, pk, ops, expect_version)
+
+    async def _apply(
+        self,
+        spec: CollectionSpec,
+        codec: Codec,
+        pk: Any,
+        compiled: MongoUpdate,
+        expect_version: int | None,
+    ) -> dict[str, Any] | None:
+        conditions = list(compiled.conditions)
+        if expect_version is not None:
+            conditions.append(_at_version(expect_version))
+        filter_ = {**_key(codec, pk), "$and": conditions}
+        call = self._coll(spec).find_one_and_update(filter_, compiled.update)
+        found: dict[str, Any] | None = await self._run(spec.name, spec.pk, call)
+        return found
+
+    async def _unversioned(self, spec: CollectionSpec, codec: Codec, pk: Any) -> bool:
+        call = self._coll(spec).find_one(_key(codec, pk), {VERSION: 1})
+        found = await self._run(spec.name, spec.pk, call)
+        return found is not None and type(found.get(VERSION)) is not int
+
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
         codec = codec_of(spec.model, top=True)
         filter_ = _key(codec, pk)
@@ -388,6 +444,17 @@ class MongoStore(Store):
             )
         named = {self.prefix + s.name: (s.name, codec_of(s.model, top=True)) for s in specs}
         return watch_changes(self._connect(), named, resume_after)
+
+
+def _beyond_int64(doc: Document, ops: UpdateOps) -> bool:
+    for op in ops.ops:
+        if op.kind == "inc" and op.integer:
+            node: Any = doc
+            for name in op.path:
+                node = node[name]
+            if not INT64_MIN <= node <= INT64_MAX:
+                return True
+    return False
 
 
 def _key(codec: Codec, pk: Any) -> dict[str, Any]:

@@ -446,7 +446,7 @@ def _parent(doc: dict[str, Any], op: Op) -> dict[str, Any]:
 
 
 def _incremented(op: Op, current: Any) -> int | float:
-    if type(current) not in (int, float):
+    if not isinstance(current, int | float) or isinstance(current, bool):  # int subclasses
         raise ValidationError.single(
             list(op.path), f"cannot add to '{op.dotted}': it holds {current!r}, not a number", "inc"
         )
