@@ -8,6 +8,7 @@ from .api import API
 from .data import (
     Constraints,
     Model,
+    Ref,
     computed,
     field,
     fields_of,
@@ -81,6 +82,7 @@ __all__ = [
     "QueryError",
     "QueryLimits",
     "ReadOnly",
+    "Ref",
     "Resource",
     "Store",
     "StoreError",

@@ -11,6 +11,7 @@ import copy
 import inspect
 from typing import TYPE_CHECKING, Any
 
+from ..data.ref import SCHEMA_KEY
 from ..resources.action import Action
 from ..resources.auth import SAFE_ACTIONS, BearerToken, IsAuthenticated
 from ..resources.resource import Resource
@@ -66,6 +67,7 @@ def build_openapi(api: API) -> dict[str, Any]:
             else:
                 paths[f"{base}/{spec.name}"] = builder.action(spec)
         statuses |= builder.statuses
+    _name_referenced_resources(api, schemas.schemas)
     schemas.schemas["ListMeta"] = list_meta_schema()
     problems = problem_components(statuses)
     schemas.schemas.update(problems["schemas"])
@@ -88,6 +90,22 @@ def build_openapi(api: API) -> dict[str, Any]:
         if isinstance(api.authenticator, BearerToken):
             document["security"] = [{_BEARER: []}, {}]
     return document
+
+
+def _name_referenced_resources(api: API, node: Any) -> None:
+    """Beside each ``x-tbone-ref`` (the model a ``Ref`` field points to), the resource that
+    serves it: ``x-tbone-resource``, whose path the key completes."""
+    if isinstance(node, dict):
+        name = node.get(SCHEMA_KEY)
+        if isinstance(name, str):
+            served = [r.name for r in api.resources.values() if r.model.__name__ == name]
+            if served:
+                node["x-tbone-resource"] = served[0]
+        for value in node.values():
+            _name_referenced_resources(api, value)
+    elif isinstance(node, list):
+        for value in node:
+            _name_referenced_resources(api, value)
 
 
 def _uses_bearer(api: API) -> bool:

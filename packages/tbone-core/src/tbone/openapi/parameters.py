@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..data import fields_of
 from ..data.model import computed_of
+from ..resources.refs import MAX_EXPAND_DEPTH, MAX_EXPAND_PATHS, expand_paths
 from ..storage.lookup import LOOKUPS
 from ..storage.path import Target, resolve
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["RESERVED", "detail_parameters", "list_parameters", "pk_parameter", "query_schema"]
 
 #: query parameters the handler reads itself; a filter cannot use these names
-RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q"})
+RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q", "expand"})
 _MAX_OFFSET = 2**31 - 1
 _TEXT_LOOKUPS = frozenset({"icontains", "startswith"})
 _LOOKUP_TEXT = {
@@ -52,7 +53,7 @@ def pk_parameter(resource: Resource[Any]) -> dict[str, Any]:
 
 def list_parameters(resource: Resource[Any]) -> list[dict[str, Any]]:
     """Paging, ordering, projection, search and one parameter per allowed filter lookup."""
-    params = [*_ordering(resource), *_paging(resource), _fields(resource)]
+    params = [*_ordering(resource), *_paging(resource), _fields(resource), *_expand(resource)]
     if resource.search_fields:
         fields = " or ".join(f"`{name}`" for name in resource.search_fields)
         params.append(
@@ -67,7 +68,31 @@ def list_parameters(resource: Resource[Any]) -> list[dict[str, Any]]:
 
 
 def detail_parameters(resource: Resource[Any]) -> list[dict[str, Any]]:
-    return [_fields(resource)]
+    return [_fields(resource), *_expand(resource)]
+
+
+def _expand(resource: Resource[Any]) -> list[dict[str, Any]]:
+    paths = expand_paths(resource)
+    if not paths:
+        return []
+    return [
+        {
+            "name": "expand",
+            "in": "query",
+            "description": (
+                "Reference fields to embed, comma-separated, dotted for depth (at most "
+                f"{MAX_EXPAND_DEPTH} deep, {MAX_EXPAND_PATHS} paths): each key becomes the "
+                "object as you may see it, or null when you may not."
+            ),
+            "style": "form",
+            "explode": False,
+            "schema": {
+                "type": "array",
+                "items": {"type": "string", "enum": paths},
+                "maxItems": MAX_EXPAND_PATHS,
+            },
+        }
+    ]
 
 
 def filter_parameters(resource: Resource[Any]) -> list[dict[str, Any]]:

@@ -102,7 +102,7 @@ def _new_keys(
         held = set(ref.keys(previous)) if previous is not None else set()
         keys = ref.keys(obj)
         locs: list[list[str | int]] = (
-            [[ref.name, i] for i in range(len(keys))] if ref.many else [[ref.name]]
+            [[ref.name, i] for i in range(len(keys))] if ref.many else [[ref.name]] * len(keys)
         )
         pairs = [(loc, key) for loc, key in zip(locs, keys, strict=True) if key not in held]
         if pairs:

@@ -102,6 +102,8 @@ class ListQuery:
     cursor: str | None = None
     fields: tuple[str, ...] | None = None
     search: str | None = None
+    #: references to embed when the page is rendered (``parse_expand``); lists ignore it
+    expand: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
