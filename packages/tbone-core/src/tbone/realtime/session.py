@@ -26,6 +26,7 @@ from ..http.message import Headers, Request
 from ..http.problem import problem_for
 from ..jsontext import encode
 from ..resources.context import Context
+from ..resources.refs import expand, parse_expand
 from ..resources.resource import ListQuery
 from ..storage.params import parse_filter
 from .frames import error_frame, parse_frame
@@ -295,6 +296,10 @@ class Session:
             limits=resource.active_query_limits(),
         )
         query = self._snapshot_query(resource, frame, where) if snapshot else None
+        if query is None and frame.get("expand") is not None:
+            raise FrameError(
+                "'expand' embeds references in a snapshot: add 'snapshot': true", frame["id"]
+            )
         if pk is not None:
             pk = resource.collection._wire_pk(pk)
         holdings = Holdings(self.limits.tracked_objects, self._budget)
@@ -343,10 +348,13 @@ class Session:
         elif query is not None:  # snapshot: the objects, then what they do not reflect
             seq_before = await self.hub.position()
             result = await sub.resource.list(query, sub.ctx)
+            objects = [sub.resource.serialize(o, sub.ctx) for o in result.objects]
+            if query.expand:  # while the events are still held
+                await expand(sub.resource, result.objects, objects, query.expand, sub.ctx)
             known = {getattr(o, sub.resource.pk): version_of(o) for o in result.objects}
             fresh, reflected = sub.release(_wire_keys(sub, known))
             answer["seq"] = sub.seq = reflected or seq_before
-            answer["objects"] = [sub.resource.serialize(o, sub.ctx) for o in result.objects]
+            answer["objects"] = objects
             if after is not None:
                 answer["resync"] = True
             self.enqueue(encode(answer))
@@ -377,7 +385,7 @@ class Session:
                 raise FrameError("'limit' must be a whole number", frame["id"])
             pairs.append(("limit", str(limit)))
         query = self.handler.list_query(resource, pairs)
-        return attrs.evolve(query, where=where)
+        return attrs.evolve(query, where=where, expand=parse_expand(resource, frame.get("expand")))
 
     def _resource(self, name: Any) -> Resource[Any]:
         resource = self.resources.get(name) if isinstance(name, str) else None
