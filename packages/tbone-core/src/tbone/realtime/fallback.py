@@ -100,9 +100,11 @@ class StreamSession:
 
     async def send(self, text: str) -> None:
         self._note(text)
-        stream = self.stream
-        if stream is not None and await stream.put(text):
-            return
+        while (stream := self.stream) is not None:
+            if await stream.put(text):
+                return
+            if stream is self.stream:  # it ended and none replaced it
+                break
         await self._keep(text)
 
     async def close(self, code: int, reason: str) -> None:
@@ -113,15 +115,17 @@ class StreamSession:
 
     # -- streams ----------------------------------------------------------------------------
 
-    def connect(self, stream: EventStream) -> None:
-        """Write to ``stream`` from now on (ending the one before, if any)."""
+    def connect(self, stream: EventStream, after: str | None = None) -> None:
+        """Write to ``stream`` from now on (ending the one before, if any), starting with what
+        waited; with ``after`` (a resume) the events that waited are left to :meth:`resume`."""
         self._cancel_expiry()
         old, self.stream = self.stream, stream
-        if old is not None:  # a client reconnecting before the server saw the drop
-            stream.push(old.take())
-        stream.push(self._pending)
+        backlog = [*(old.take() if old is not None else ()), *self._pending]
         self._pending.clear()
         self._pending_bytes = 0
+        if after is not None:
+            backlog = [text for text in backlog if not text.startswith(_EVENT)]
+        stream.push(backlog)
 
     def stream_gone(self, stream: EventStream, unsent: list[str]) -> None:
         if stream is not self.stream:
@@ -138,9 +142,6 @@ class StreamSession:
         """Send what the client missed after position ``after``: each subscription's events
         replayed (checked as it is now), or a ``resync`` event where history does not reach."""
         session = self.session
-        kept = [t for t in self._pending if not t.startswith(_EVENT)]  # the replay resends them
-        self._pending = collections.deque(kept)
-        self._pending_bytes = sum(map(len, kept))
         subs = list(session.subscriptions.values())
         for sub in subs:
             sub.hold()
@@ -148,7 +149,7 @@ class StreamSession:
         for sub in subs:
             start = self._started.get(sub.id)
             seen = self._sent.get(after)
-            position = start[1] if start and (seen is None or start[0] > seen) else after
+            position = start[1] if start and seen is not None and start[0] > seen else after
             if position not in pasts:
                 try:
                     pasts[position] = await session.hub.history(position)
@@ -287,13 +288,17 @@ class Streams:
         stream_session = self._find(request, session_id)
         after = _last_event_id(request)
         first = {"type": "session", "session": session_id, "resumed": True}
-        stream = self._stream(request, stream_session, first)
+        stream = self._stream(request, stream_session, first, after)
         if after is not None:
             await stream_session.resume(after)
         return stream
 
     def _stream(
-        self, request: Request, stream_session: StreamSession, first: dict[str, Any]
+        self,
+        request: Request,
+        stream_session: StreamSession,
+        first: dict[str, Any],
+        after: str | None = None,
     ) -> EventStream:
         options = self.options
         stream = EventStream(
@@ -303,7 +308,7 @@ class Streams:
             write_timeout=options.write_timeout,
             on_gone=stream_session.stream_gone,
         )
-        stream_session.connect(stream)
+        stream_session.connect(stream, after)
         return stream
 
     def _refusal(self, request: Request, stream_session: StreamSession) -> Response:

@@ -125,7 +125,7 @@ class EventStream:
         try:
             await self._write(write, sse_event(self._first))
             while await self._next():
-                await self._write(write, self._chunk())
+                await self._write_queued(write)
             if self._last is not None and not self._lost:
                 frames = [t for t in self._queue if t]
                 self._queue.clear()
@@ -154,12 +154,17 @@ class EventStream:
                 self._queue.appendleft("")  # "" stands for a keep-alive comment
         return True
 
-    def _chunk(self) -> bytes:
-        queue = self._queue
-        parts = [sse_event(text) if text else _KEEPALIVE for text in queue]
-        queue.clear()
+    async def _write_queued(self, write: Write) -> None:
+        """Write every queued frame at once; a write that fails leaves them queued, so that
+        they are handed back (a frame written into a dead connection is not lost)."""
+        texts = list(self._queue)
+        self._queue.clear()
         self._room.set()
-        return b"".join(parts)
+        try:
+            await self._write(write, b"".join(sse_event(t) if t else _KEEPALIVE for t in texts))
+        except BaseException:
+            self._queue.extendleft(reversed(texts))
+            raise
 
     async def _write(self, write: Write, data: bytes) -> None:
         async with asyncio.timeout(self.write_timeout):

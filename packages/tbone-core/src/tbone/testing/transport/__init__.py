@@ -17,7 +17,12 @@ small bounds). Needs ``pip install "tbone-core[testing]"`` (httpx, websockets).
 from __future__ import annotations
 
 from .app import build_api, build_realtime_api
-from .conformance import TransportConformance, http_behaviours, ws_behaviours
+from .conformance import (
+    TransportConformance,
+    fallback_behaviours,
+    http_behaviours,
+    ws_behaviours,
+)
 from .server import LiveServer, ServingTransport
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "TransportConformance",
     "build_api",
     "build_realtime_api",
+    "fallback_behaviours",
     "http_behaviours",
     "ws_behaviours",
 ]
