@@ -33,7 +33,8 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
 @fallback_behaviour("sse_subscribe_by_post_events_by_stream")
 async def subscribe_by_post(h: FallbackHarness) -> None:
     async with h.open() as stream:
-        assert stream.token and stream.session
+        assert stream.token
+        assert stream.session
         answer = await stream.post(
             [
                 {"type": "subscribe", "id": 1, "resource": "books"},
@@ -48,7 +49,8 @@ async def subscribe_by_post(h: FallbackHarness) -> None:
         assert kinds == ["pong", "response", "subscribed"], frames
         created = await h.create("books", {"title": "Dune", "author": "Herbert"})
         event_id, event = await stream.event()
-        assert event["event"] == "created" and event["pk"] == created["id"], event
+        assert event["event"] == "created", event
+        assert event["pk"] == created["id"], event
         assert event_id == event["seq"], "the SSE id is the event's seq"
         assert "cost" not in event["data"]
         await h.http.patch(f"/api/books/{created['id']}", json={"year": 1965})
@@ -65,7 +67,8 @@ async def authenticates(h: FallbackHarness) -> None:
     async with h.open(headers=ALICE) as alice, h.open() as anonymous:
         await alice.subscribe("notes")
         denied = await anonymous.call({"type": "subscribe", "id": 1, "resource": "notes"})
-        assert denied["type"] == "error" and denied["status"] == 401, denied
+        assert denied["type"] == "error", denied
+        assert denied["status"] == 401, denied
         await h.http.post("/api/notes", json={"text": "bob's"}, headers=BOB)
         note = await h.http.post("/api/notes", json={"text": "alice's"}, headers=ALICE)
         event = await alice.next()
@@ -98,7 +101,8 @@ async def resume_with_last_event_id(h: FallbackHarness) -> None:
         assert await again.next() == {"type": "pong"}
     async with h.resume(first, "no-such-position") as lost:
         event = await lost.next()
-        assert event["event"] == "resync" and event["subscription"] == "s1", event
+        assert event["event"] == "resync", event
+        assert event["subscription"] == "s1", event
     await h.wait_counts((0, 0, 0))
 
 
@@ -144,7 +148,8 @@ async def foreign_sessions(h: FallbackHarness) -> None:
         ended = await h.http.delete(alice.path, headers={"TBone-Stream-Token": alice.token})
         assert ended.status_code == 204
         closing = await alice.closed()
-        assert closing[-1]["type"] == "close" and closing[-1]["code"] == 1000, closing
+        assert closing[-1]["type"] == "close", closing
+        assert closing[-1]["code"] == 1000, closing
         _problem(await alice.post(ping), 404)
     _problem(await h.http.put("/api/_stream", json={}), 405)
     _problem(await h.http.get("/api/_stream/a/b"), 404)
@@ -172,7 +177,8 @@ async def bad_post_bodies(h: FallbackHarness) -> None:
         assert answer.status_code == 202
         errors = [await stream.next() for _ in range(3)]
         assert [f["type"] for f in errors] == ["error", "error", "pong"], errors
-        assert errors[0]["id"] == 9 and errors[0]["status"] == 400
+        assert errors[0]["id"] == 9
+        assert errors[0]["status"] == 400
         bad_id = await h.http.get(
             stream.path, headers={"TBone-Stream-Token": stream.token, "Last-Event-ID": "x" * 500}
         )
