@@ -303,3 +303,17 @@ async def test_subscriptions_filter_on_the_tag(live: LiveServer, client: httpx.A
         refused = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert refused["type"] == "error", refused
         assert refused["status"] == 400
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["pet.chip", "spare.chip"])
+def test_hidden_fields_of_members_cannot_be_filtered_on(path: str) -> None:
+    class Leaky(Resource[Home]):
+        model = Home
+        name = "leaky"
+        filter_fields = {path: ["exact"]}
+
+    with pytest.raises(TypeError, match=r"'chip' is private"):
+        API().register(Leaky)

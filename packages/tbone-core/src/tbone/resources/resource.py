@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 
 import attrs
 
-from ..data import Model, fields_of, pk_of, version_of
+from ..data import Converter, Model, fields_of, pk_of, version_of
 from ..data.ref import references_of
 from ..errors import (
     ActionNotAllowed,
@@ -736,15 +736,27 @@ def _precondition_failed() -> PreconditionFailed:
 def _refuse_hidden(resource: type[Resource[Any]], option: str, path: str) -> None:
     """Private and write-only fields cannot be filtered, ordered or searched on: each would
     answer questions about values no client may read."""
-    model: Any = resource.model
+    models: list[Any] = [resource.model]
     for name in path.split("."):
-        info = fields_of(model).get(name) if isinstance(model, type) else None
-        if info is None:
+        # every member of a tagged union (Cat | Dog) that declares the field is checked
+        infos = [i for m in models if (i := fields_of(m).get(name)) is not None]
+        if not infos:
             return  # past the declared models (untyped data): nothing hidden there
-        if info.options.private or info.options.write_only:
-            raise TypeError(
-                f"{resource.__name__}.{option} names {path!r}, but {name!r} is "
-                f"{'private' if info.options.private else 'write-only'}: clients could learn its "
-                "values from which objects match. Remove it from the option."
-            )
-        model = info.converter.model or (info.converter.item and info.converter.item.model)
+        for info in infos:
+            if info.options.private or info.options.write_only:
+                raise TypeError(
+                    f"{resource.__name__}.{option} names {path!r}, but {name!r} is "
+                    f"{'private' if info.options.private else 'write-only'}: clients could "
+                    "learn its values from which objects match. Remove it from the option."
+                )
+        models = [m for info in infos for m in _held_models(info.converter)]
+
+
+def _held_models(conv: Converter) -> list[Any]:
+    """The models a field holds: its model, a union's members, or those of its items."""
+    for each in (conv, conv.item):
+        if each is not None and each.union is not None:
+            return list(each.union.members)
+        if each is not None and each.model is not None:
+            return [each.model]
+    return []
