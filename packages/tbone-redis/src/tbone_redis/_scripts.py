@@ -19,7 +19,7 @@ the primary key), ``{"missing"}``, ``{"conflict", stored_version}``; success as 
 
 from __future__ import annotations
 
-__all__ = ["DELETE", "FIND", "INSERT", "MARK", "REINDEX", "REPLACE"]
+__all__ = ["DELETE", "FIND", "INSERT", "MARK", "REINDEX", "REPLACE", "UPDATE_OPS"]
 
 # Shared: the index entries of one document, added and removed; the marker check.
 _INDEX = """
@@ -255,3 +255,188 @@ for s = 1, #pks, 500 do
 end
 return out
 """
+
+# Update operators (``_ops`` builds the arguments): the document's JSON text is edited in place,
+# value by value, never decoded and re-encoded whole (cjson would round floats to 14 digits and
+# turn empty lists into objects). ARGV: marker, pk, expected version, n_ops, then per operator:
+# kind (set/inc/push), n_segments, segments, and set: JSON text | inc: amount, is_int, n_bounds,
+# (op, bound)... | push: max_length ("" none), n_items, item JSON texts; then n_index, per indexed
+# field: name, mode ("set": its entries as JSON | "int": the 1-based operator whose result it
+# takes); then n_unique, per unique field: its position in KEYS after 5, mode ("set": the value |
+# "int": the operator). Replies: {'ok', version, before, after}; {'refused', before} when a
+# limit fails (the caller finds which from the document before); {'slow'} when an integer is
+# beyond 2^53 (Lua numbers are doubles: the caller applies it exactly itself); and those of
+# _CHECK_VERSION, {'dup', u, 0}.
+UPDATE_OPS = (
+    _CHECK_VERSION
+    + r"""
+local function value_end(s, i)
+  local c = string.sub(s, i, i)
+  if c == '"' then
+    local j = i + 1
+    while true do
+      local q = string.find(s, '["\\]', j)
+      if string.sub(s, q, q) == '\\' then j = q + 2 else return q + 1 end
+    end
+  elseif c == '{' or c == '[' then
+    local depth, j = 0, i
+    while true do
+      local p = string.find(s, '[%[%]{}"]', j)
+      local ch = string.sub(s, p, p)
+      if ch == '"' then
+        j = value_end(s, p)
+      else
+        if ch == '{' or ch == '[' then depth = depth + 1 else depth = depth - 1 end
+        j = p + 1
+        if depth == 0 then return j end
+      end
+    end
+  end
+  return string.find(s, '[,%]}]', i) or (#s + 1)
+end
+local function member(s, i, name)
+  if string.sub(s, i, i) ~= '{' or string.sub(s, i + 1, i + 1) == '}' then return nil end
+  local j, key = i + 1, '"' .. name .. '"'
+  while true do
+    local kend = value_end(s, j)
+    local v = kend + 1
+    local vend = value_end(s, v)
+    if string.sub(s, j, kend - 1) == key then return v, vend end
+    if string.sub(s, vend, vend) == '}' then return nil end
+    j = vend + 1
+  end
+end
+local function count(s, i)
+  if string.sub(s, i + 1, i + 1) == ']' then return 0 end
+  local n, j = 0, i + 1
+  while true do
+    n = n + 1
+    j = value_end(s, j)
+    if string.sub(s, j, j) == ']' then return n end
+    j = j + 1
+  end
+end
+local function fmt_float(x)
+  local t = string.format('%.17g', x)
+  if not string.find(t, '[%.eEn]') then t = t .. '.0' end
+  return t
+end
+local BIG = 9007199254740992
+local doc = redis.call('HGET', KEYS[1], pk)
+local before, results, a = doc, {}, 5
+for k = 1, tonumber(ARGV[4]) do
+  local kind, nseg = ARGV[a], tonumber(ARGV[a + 1])
+  local v, vend = 1, #doc + 1
+  for g = 1, nseg do
+    v, vend = member(doc, v, ARGV[a + 1 + g])
+    if v == nil then return {'refused', before} end
+  end
+  a = a + 2 + nseg
+  local text = string.sub(doc, v, vend - 1)
+  local new
+  if kind == 'set' then
+    new = ARGV[a]
+    a = a + 1
+  elseif kind == 'inc' then
+    local amount, is_int, nb = tonumber(ARGV[a]), ARGV[a + 1] == '1', tonumber(ARGV[a + 2])
+    local x = tonumber(text)
+    if x == nil or not string.find(text, '^%-?%d') then return {'refused', before} end
+    if is_int and string.find(text, '[%.eE]') then return {'refused', before} end
+    local r = x + amount
+    if is_int and (math.abs(x) > BIG or math.abs(r) > BIG) then return {'slow'} end
+    if r ~= r or r == math.huge or r == -math.huge then return {'refused', before} end
+    for b = 1, nb do
+      local op, bound = ARGV[a + 1 + 2 * b], tonumber(ARGV[a + 2 + 2 * b])
+      if (op == 'ge' and not (r >= bound)) or (op == 'gt' and not (r > bound))
+        or (op == 'le' and not (r <= bound)) or (op == 'lt' and not (r < bound)) then
+        return {'refused', before}
+      end
+    end
+    a = a + 3 + 2 * nb
+    if is_int then new = string.format('%d', r) else new = fmt_float(r) end
+    results[k] = new
+  else
+    if string.sub(text, 1, 1) ~= '[' then return {'refused', before} end
+    local max, ni = ARGV[a], tonumber(ARGV[a + 1])
+    if max ~= '' and count(doc, v) + ni > tonumber(max) then return {'refused', before} end
+    local items = table.concat({unpack(ARGV, a + 2, a + 1 + ni)}, ',')
+    if text == '[]' then new = '[' .. items .. ']'
+    else new = string.sub(text, 1, -2) .. ',' .. items .. ']' end
+    a = a + 2 + ni
+  end
+  doc = string.sub(doc, 1, v - 1) .. new .. string.sub(doc, vend)
+end
+local touched = {}
+local nidx = tonumber(ARGV[a])
+a = a + 1
+local fresh = {}
+for i = 1, nidx do
+  local name, mode, arg = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  a = a + 3
+  touched['ix:' .. name .. ':'] = true
+  if mode == 'set' then
+    for _, e in ipairs(cjson.decode(arg)) do fresh[#fresh + 1] = e end
+  else
+    local n = results[tonumber(arg)]
+    local prefix = 'ix:' .. name .. ':'
+    for _, e in ipairs({'s', prefix .. 'eq:n' .. n, '', 'z', prefix .. 'num', n}) do
+      fresh[#fresh + 1] = e
+    end
+  end
+end
+local nuniq = tonumber(ARGV[a])
+a = a + 1
+local uvalues = {}
+for i = 1, nuniq do
+  local u, mode, arg = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
+  a = a + 3
+  local value = arg
+  if mode == 'int' then value = results[tonumber(arg)] end
+  if value ~= '' then
+    local owner = redis.call('HGET', KEYS[5 + u], value)
+    if owner and owner ~= pk then return {'dup', u, 0} end
+  end
+  uvalues[u] = value
+end
+check_marker()
+if nuniq > 0 then
+  local stored_u = redis.call('HGET', KEYS[3], pk)
+  local old = {}
+  if stored_u then old = cjson.decode(stored_u) end
+  for u = 1, nu do if old[u] == nil then old[u] = '' end end
+  for u, value in pairs(uvalues) do
+    local was = old[u]
+    if was and was ~= '' and redis.call('HGET', KEYS[5 + u], was) == pk then
+      redis.call('HDEL', KEYS[5 + u], was)
+    end
+    if value ~= '' then redis.call('HSET', KEYS[5 + u], value, pk) end
+    old[u] = value
+  end
+  redis.call('HSET', KEYS[3], pk, cjson.encode(old))
+end
+if nidx > 0 then
+  local entries = {}
+  local stored = redis.call('HGET', KEYS[4], pk)
+  if stored then
+    local e = cjson.decode(stored)
+    for j = 1, #e, 3 do
+      local key = e[j + 1]
+      local keep = true
+      for prefix in pairs(touched) do
+        if string.sub(key, 1, #prefix) == prefix then keep = false end
+      end
+      if keep then
+        entries[#entries + 1] = e[j]
+        entries[#entries + 1] = e[j + 1]
+        entries[#entries + 1] = e[j + 2]
+      end
+    end
+  end
+  for _, e in ipairs(fresh) do entries[#entries + 1] = e end
+  reindex(pk, cjson.encode(entries))
+end
+redis.call('HSET', KEYS[1], pk, doc)
+redis.call('HSET', KEYS[2], pk, current + 1)
+return {'ok', current + 1, before, doc}
+"""
+)

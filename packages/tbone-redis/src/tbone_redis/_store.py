@@ -37,11 +37,13 @@ from redis.commands.core import AsyncScript
 
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, ValidationError
 from tbone.storage import CollectionSpec, Document, Query, Record, Store, matches, sort_records
+from tbone.storage.ops import UpdateOps, apply_ops
 from tbone.storage.query import Node
 
 from . import _scripts
 from ._errors import safe_url, store_errors
 from ._index import Indexes
+from ._ops import op_args
 from ._plan import Planner
 from ._rebuild import ensure_indexes
 
@@ -62,7 +64,7 @@ class RedisStore(Store):
     """
 
     tbone_plugin_api = 1
-    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"unique", "atomic_bulk", "native_ops"})
     #: A query whose best index holds more than this fraction of the collection reads the
     #: whole collection instead (one HGETALL beats fetching most documents one by one).
     scan_above: ClassVar[float] = 0.5
@@ -101,7 +103,7 @@ class RedisStore(Store):
                 raise
             self._scripts = {
                 name: client.register_script(getattr(_scripts, name))
-                for name in ("INSERT", "REPLACE", "DELETE", "FIND", "REINDEX", "MARK")
+                for name in ("INSERT", "REPLACE", "DELETE", "FIND", "REINDEX", "MARK", "UPDATE_OPS")
             }
             self._client = client
 
@@ -145,6 +147,33 @@ class RedisStore(Store):
                 indexes.entries(doc, key), *_unique_values(spec, doc)]  # fmt: skip
         reply = await self._run(spec, "REPLACE", args, f"replace {pk!r}")
         return self._check(spec, reply, pk, [doc])
+
+    async def update_ops(
+        self, spec: CollectionSpec, pk: Any, ops: UpdateOps, expect_version: int | None
+    ) -> tuple[Record, Record]:
+        """One ``UPDATE_OPS`` script: the operators, their limits, the version, the unique
+        values and the index entries, in one atomic step (see ``_scripts`` and ``_ops``)."""
+        indexes = self._planner(spec).indexes
+        key = _pk(pk)
+        args = op_args(spec, indexes, key, ops, _normal)
+        if args is None:
+            return await super().update_ops(spec, pk, ops, expect_version)
+        args = [indexes.marker, key, _expected(expect_version), *args]
+        reply = await self._run(spec, "UPDATE_OPS", args, f"update {pk!r}")
+        outcome = reply[0]
+        if outcome == b"ok":
+            before, after = json.loads(reply[2]), json.loads(reply[3])
+            version = int(reply[1])
+            return Record(before, version - 1), Record(after, version)
+        if outcome == b"refused":
+            apply_ops(json.loads(reply[1]), ops)  # raises the ValidationError of that limit
+        if outcome == b"dup":
+            field = spec.unique[int(reply[1]) - 1]
+            raise DuplicateKey(f"{spec.name}: that {field} is already taken", field=field)
+        if outcome in (b"refused", b"slow"):
+            return await super().update_ops(spec, pk, ops, expect_version)
+        self._check(spec, reply, pk)
+        raise AssertionError(f"unexpected reply {reply!r}")  # pragma: no cover - _check raises
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
         args = [self._planner(spec).indexes.marker, _pk(pk), _expected(expect_version)]
