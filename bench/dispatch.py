@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from bench.results import Section
 from tbone import API, Model, Resource, field
 from tbone.data import set_version
 from tbone.http import Request
@@ -67,7 +68,7 @@ async def _per_write(subscriptions: int, all_match: bool) -> float:
         return best
 
 
-def run() -> str:
+def run() -> Section:
     rows = {
         "10 subscriptions, 1 concerned": asyncio.run(_per_write(10, False)),
         "1,000 subscriptions, 1 concerned": asyncio.run(_per_write(1_000, False)),
@@ -76,12 +77,15 @@ def run() -> str:
     }
     base = rows["10 subscriptions, 1 concerned"]
     lines = ["Event dispatch: cost of one write in the hub (best of 3 rounds)"]
+    section = Section("")
     for name, seconds in rows.items():
         lines.append(f"  {name:<38} {seconds * 1e6:10.1f} µs   {seconds / base:6.2f}x of 10")
+        section.add(f"dispatch/{name}", **{"µs per write": seconds * 1e6, "vs 10": seconds / base})
     ratio = rows["10,000 subscriptions, 1 concerned"] / base
     lines.append(f"  target: 10,000 non-matching within 2x of 10 -> {ratio:.2f}x")
-    return "\n".join(lines)
+    section.text = "\n".join(lines)
+    return section
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().text)

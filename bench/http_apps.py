@@ -8,7 +8,9 @@
 - ``fastapi``: FastAPI + pydantic v2 under uvicorn, with a dict as the store.
 
 Every server holds the same 100 seeded books and answers ``GET /api/books?limit=20``,
-``GET /api/books/{id}`` and ``POST /api/books``.
+``GET /api/books?author=...&limit=20`` (an equality filter on an indexed field),
+``GET /api/books/{id}``, ``PATCH /api/books/{id}`` (a partial update, validated again as a whole)
+and ``POST /api/books``.
 """
 
 import json
@@ -23,7 +25,7 @@ SEED_IDS = [f"{i:032x}" for i in range(100)]
 
 class Book(Model):
     title: str = field(min_length=1, max_length=200)
-    author: str = field(min_length=1)
+    author: str = field(min_length=1, index=True)
     year: int | None = field(default=None, ge=0, le=3000)
     tags: list[str] = field(factory=list)
     in_print: bool = True
@@ -33,6 +35,7 @@ class BookResource(Resource[Book]):
     model = Book
     name = "books"
     page_size = 20
+    filter_fields = {"author": ["exact"]}
 
 
 def seed_docs() -> list[dict[str, Any]]:
@@ -70,6 +73,10 @@ def page_of(limit_text: str | None, offset_text: str | None) -> tuple[int, int]:
     return limit, offset
 
 
+def author_filter(author: str | None) -> dict[str, str]:
+    return {} if author is None else {"author": author}
+
+
 def serve_tbone(kind: str, port: int) -> None:
     from tbone import plugins
 
@@ -96,8 +103,9 @@ def serve_hand_aiohttp(port: int) -> None:
 
     async def list_books(request: web.Request) -> web.Response:
         limit, offset = page_of(request.query.get("limit"), request.query.get("offset"))
-        page = await books.find(limit=limit, offset=offset)
-        total = await books.count()
+        where = author_filter(request.query.get("author"))
+        page = await books.find(limit=limit, offset=offset, **where)
+        total = await books.count(**where)
         body = {
             "objects": [b.to_data() for b in page],
             "meta": {"total_count": total, "limit": limit, "offset": offset},
@@ -115,11 +123,17 @@ def serve_hand_aiohttp(port: int) -> None:
         await books.insert(book)
         return web.Response(status=201, body=dumps(book.to_data()), content_type="application/json")
 
+    async def update_book(request: web.Request) -> web.Response:
+        changes = json.loads(await request.read())
+        book = await books.update(request.match_info["pk"], changes)
+        return web.Response(body=dumps(book.to_data()), content_type="application/json")
+
     app = web.Application()
     app.on_startup.append(startup)
     app.router.add_get("/api/books", list_books)
     app.router.add_post("/api/books", create_book)
     app.router.add_get("/api/books/{pk}", get_book)
+    app.router.add_patch("/api/books/{pk}", update_book)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -138,8 +152,9 @@ def serve_hand_sanic(port: int) -> None:
     @app.get("/api/books")
     async def list_books(request: Any) -> Any:
         limit, offset = page_of(request.args.get("limit"), request.args.get("offset"))
-        page = await books.find(limit=limit, offset=offset)
-        total = await books.count()
+        where = author_filter(request.args.get("author"))
+        page = await books.find(limit=limit, offset=offset, **where)
+        total = await books.count(**where)
         body = {
             "objects": [b.to_data() for b in page],
             "meta": {"total_count": total, "limit": limit, "offset": offset},
@@ -158,6 +173,11 @@ def serve_hand_sanic(port: int) -> None:
         book = Book.from_data(json.loads(request.body))
         await books.insert(book)
         return raw(dumps(book.to_data()), status=201, content_type="application/json")
+
+    @app.patch("/api/books/<pk>")
+    async def update_book(request: Any, pk: str) -> Any:
+        book = await books.update(pk, json.loads(request.body))
+        return raw(dumps(book.to_data()), content_type="application/json")
 
     app.run(host="127.0.0.1", port=port, single_process=True, access_log=False, motd=False)
 
@@ -181,12 +201,23 @@ def serve_fastapi(port: int) -> None:
     db: dict[str, PBook] = {d["id"]: PBook(**d) for d in seed_docs()}
     app = FastAPI()
 
+    class PBookChanges(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        title: str | None = None
+        author: str | None = None
+        year: int | None = None
+        tags: list[str] | None = None
+        in_print: bool | None = None
+
     @app.get("/api/books")
-    async def list_books(limit: int = 20, offset: int = 0) -> dict[str, Any]:
-        ordered = sorted(db.values(), key=lambda b: b.id)[offset : offset + min(limit, 100)]
+    async def list_books(
+        limit: int = 20, offset: int = 0, author: str | None = None
+    ) -> dict[str, Any]:
+        matching = [b for b in db.values() if author is None or b.author == author]
+        ordered = sorted(matching, key=lambda b: b.id)[offset : offset + min(limit, 100)]
         return {
             "objects": ordered,
-            "meta": {"total_count": len(db), "limit": limit, "offset": offset},
+            "meta": {"total_count": len(matching), "limit": limit, "offset": offset},
         }
 
     @app.get("/api/books/{pk}")
@@ -194,6 +225,14 @@ def serve_fastapi(port: int) -> None:
         if pk not in db:
             raise HTTPException(404)
         return db[pk]
+
+    @app.patch("/api/books/{pk}")
+    async def update_book(pk: str, changes: PBookChanges) -> PBook:
+        if pk not in db:
+            raise HTTPException(404)
+        merged = {**db[pk].model_dump(), **changes.model_dump(exclude_unset=True)}
+        db[pk] = book = PBook.model_validate(merged)  # the whole book validated again
+        return book
 
     @app.post("/api/books", status_code=201)
     async def create_book(book: PBook) -> PBook:

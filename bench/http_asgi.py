@@ -15,48 +15,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.http_bench import REQUESTS, running, wrk
+from bench.http_bench import measure, ratio_rows, throughput_table
+from bench.results import Section, skipped
 
 SERVERS = ["tbone-asgi", "fastapi"]
 
 
-def measure(seconds: float = 3.0, rounds: int = 3) -> dict[str, dict[str, float]]:
-    results: dict[str, dict[str, float]] = {s: dict.fromkeys(REQUESTS, 0.0) for s in SERVERS}
-    for _ in range(rounds):
-        for server in SERVERS:
-            with running(server) as base:
-                for name, (method, path, body) in REQUESTS.items():
-                    wrk(base + path, method, body, 1)  # warm up
-                    rps = wrk(base + path, method, body, seconds)
-                    results[server][name] = max(results[server][name], rps)
-    return results
-
-
-def report(results: dict[str, dict[str, float]]) -> str:
+def report(results: dict[str, dict[str, float]]) -> Section:
     import uvicorn
 
-    lines = [f"HTTP throughput under uvicorn {uvicorn.__version__} (requests/s, wrk -c16)"]
-    lines.append(f"  {'server':16}" + "".join(f"{name:>20}" for name in REQUESTS))
+    title = f"HTTP throughput under uvicorn {uvicorn.__version__} (requests/s, wrk -c16)"
     labels = {"tbone-asgi": "tbone (asgi)", "fastapi": "FastAPI+pydantic"}
-    for server, row in results.items():
-        cells = "".join(f"{row[name]:20,.0f}" for name in REQUESTS)
-        lines.append(f"  {labels[server]:16}{cells}")
+    lines = throughput_table(title, results, labels)
+    section = Section("")
     tbone, fast = results["tbone-asgi"], results["fastapi"]
-    ratios = ", ".join(f"{name} {tbone[name] / fast[name]:.2f}x" for name in REQUESTS)
+    ratios = ratio_rows(section, "asgi/asgi vs fastapi", tbone, fast, "FastAPI")
     lines.append(f"  ratios tbone / FastAPI (same uvicorn): {ratios}")
-    return "\n".join(lines)
+    section.text = "\n".join(lines)
+    return section
 
 
-def bench_asgi() -> str:
+def bench_asgi() -> Section:
     if shutil.which("wrk") is None:
-        return "HTTP throughput under uvicorn: skipped — wrk is not installed (apt-get install wrk)"
+        return skipped(
+            "HTTP throughput under uvicorn: skipped — wrk is not installed (apt-get install wrk)"
+        )
     try:
         import fastapi  # noqa: F401  # the comparison needs it; so does uvicorn below
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        return f"HTTP throughput under uvicorn: skipped — {exc.name} is not installed"
-    return report(measure())
+        return skipped(f"HTTP throughput under uvicorn: skipped — {exc.name} is not installed")
+    return report(measure(SERVERS))
 
 
 if __name__ == "__main__":
-    print(bench_asgi())
+    print(bench_asgi().text)

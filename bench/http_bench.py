@@ -1,7 +1,8 @@
 """HTTP throughput of each server (bench/http_apps.py), measured with wrk, side by side.
 
 Servers run one at a time in their own process on one core; wrk drives them from the other.
-Each (server, request) pair is measured in three rounds and the best kept.
+Each (server, request) pair is measured in three rounds and the best kept. :func:`measure` and
+:func:`running` are shared with bench/http_asgi.py (the same servers under uvicorn).
 """
 
 from __future__ import annotations
@@ -20,17 +21,23 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.results import Section, skipped
+
 HERE = Path(__file__).resolve().parent
 SERVERS = ["tbone-aiohttp", "hand-aiohttp", "tbone-sanic", "hand-sanic", "fastapi"]
 REQUESTS = {
     "list (20 of 100)": ("GET", "/api/books?limit=20", None),
+    "filtered list": ("GET", "/api/books?author=Author%203&limit=20", None),  # 14 of 100, indexed
     "detail": ("GET", f"/api/books/{0:032x}", None),
     "create": (
         "POST",
         "/api/books",
         {"title": "Dune", "author": "Herbert", "year": 1965, "tags": ["scifi"]},
     ),
+    "update": ("PATCH", f"/api/books/{1:032x}", {"year": 1966, "tags": ["x", "y"]}),
 }
+# the targets of issue 11 vs FastAPI + pydantic: list rows >= 1.0x, the others >= 1.5x
+FASTAPI_BOUND = {"list (20 of 100)": 1.0, "filtered list": 1.0}
 
 
 def free_port() -> int:
@@ -93,10 +100,14 @@ def wrk(url: str, method: str, body: object, seconds: float) -> float:
     return float(match.group(1))
 
 
-def measure(seconds: float = 3.0, rounds: int = 3) -> dict[str, dict[str, float]]:
-    results: dict[str, dict[str, float]] = {s: dict.fromkeys(REQUESTS, 0.0) for s in SERVERS}
+def measure(
+    servers: list[str], seconds: float = 3.0, rounds: int = 3
+) -> dict[str, dict[str, float]]:
+    """Requests/s of every request on every server: the best of ``rounds``, servers alternating
+    so that none gets the warmer machine."""
+    results: dict[str, dict[str, float]] = {s: dict.fromkeys(REQUESTS, 0.0) for s in servers}
     for _ in range(rounds):
-        for server in SERVERS:
+        for server in servers:
             with running(server) as base:
                 for name, (method, path, body) in REQUESTS.items():
                     wrk(base + path, method, body, 1)  # warm up
@@ -105,28 +116,48 @@ def measure(seconds: float = 3.0, rounds: int = 3) -> dict[str, dict[str, float]
     return results
 
 
-def report(results: dict[str, dict[str, float]]) -> str:
-    lines = ["HTTP throughput (requests/s, wrk -c16, one server process)"]
-    header = f"  {'server':16}" + "".join(f"{name:>20}" for name in REQUESTS)
-    lines.append(header)
+def throughput_table(
+    title: str, results: dict[str, dict[str, float]], labels: dict[str, str] | None = None
+) -> list[str]:
+    """One line per server, one column per request."""
+    labels = labels or {}
+    lines = [title, f"  {'server':16}" + "".join(f"{name:>18}" for name in REQUESTS)]
     for server, row in results.items():
-        lines.append(f"  {server:16}" + "".join(f"{row[name]:20,.0f}" for name in REQUESTS))
+        cells = "".join(f"{row[name]:18,.0f}" for name in REQUESTS)
+        lines.append(f"  {labels.get(server, server):16}{cells}")
+    return lines
+
+
+def ratio_rows(
+    section: Section, key: str, tbone: dict[str, float], other: dict[str, float], vs: str
+) -> str:
+    """Record ``tbone / other`` for every request as rows ``key/<request>``; the printed line."""
+    for name in REQUESTS:
+        section.add(f"{key}/{name}", **{"tbone req/s": tbone[name], f"{vs} req/s": other[name]})
+        section.add(f"{key}/{name}", **{f"vs {vs}": tbone[name] / other[name]})
+    return ", ".join(f"{name} {tbone[name] / other[name]:.2f}x" for name in REQUESTS)
+
+
+def report(results: dict[str, dict[str, float]]) -> Section:
+    section = Section("")
+    lines = throughput_table("HTTP throughput (requests/s, wrk -c16, one server process)", results)
     lines.append("  ratios:")
     for adapter in ("aiohttp", "sanic"):
         tb, hand = results[f"tbone-{adapter}"], results[f"hand-{adapter}"]
-        parts = ", ".join(f"{name} {tb[name] / hand[name]:.2f}x" for name in REQUESTS)
+        parts = ratio_rows(section, f"http/{adapter} vs hand", tb, hand, "hand-written")
         lines.append(f"    tbone-{adapter} / hand-written {adapter}: {parts}")
         fast = results["fastapi"]
-        parts = ", ".join(f"{name} {tb[name] / fast[name]:.2f}x" for name in REQUESTS)
+        parts = ratio_rows(section, f"http/{adapter} vs fastapi", tb, fast, "FastAPI")
         lines.append(f"    tbone-{adapter} / FastAPI+pydantic (uvicorn): {parts}")
-    return "\n".join(lines)
+    section.text = "\n".join(lines)
+    return section
 
 
-def bench_http() -> str:
+def bench_http() -> Section:
     if shutil.which("wrk") is None:
-        return "HTTP throughput: skipped — wrk is not installed (apt-get install wrk)"
-    return report(measure())
+        return skipped("HTTP throughput: skipped — wrk is not installed (apt-get install wrk)")
+    return report(measure(SERVERS))
 
 
-if __name__ == "__main__":
-    print(bench_http())
+if __name__ == "__main__":  # python -m bench.http_bench
+    print(bench_http().text)

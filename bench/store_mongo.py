@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
 
+from bench.results import Section
 from bench.timing import three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
@@ -144,19 +145,20 @@ def _cases(raw: Raw, store: MongoStore) -> dict[str, dict[str, Callable[[int], A
     }
 
 
-def run() -> str:
+def run() -> Section:
     """Measure every operation three ways; return the table of throughputs and ratios."""
     loop = asyncio.new_event_loop()
     server = MongoServer.from_environment().start()
     try:
         client, raw, store = loop.run_until_complete(_setup(server))
         try:
-            lines = three_way(
+            section = three_way(
                 loop,
                 f"MongoDB store vs raw PyMongo async (same documents), ops/s, on {server.kind}",
                 _cases(raw, store),
                 ROWS,
                 rounds=3,
+                key="mongo/mongodb",
             )
         finally:
             loop.run_until_complete(store.aclose())
@@ -164,9 +166,9 @@ def run() -> str:
             loop.close()
     finally:
         server.close()
-    lines.append("  store: MongoStore methods on dicts; collection: models (ODM included)")
-    return "\n".join(lines)
+    section.text += "\n  store: MongoStore methods on dicts; collection: models (ODM included)"
+    return section
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().text)

@@ -26,6 +26,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bench.results import Section, join
 from bench.timing import BATCH, batched, ops_per_second, three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
@@ -136,7 +137,7 @@ def _find(year: int) -> Query:
     return Query(where=compile_where(Book, year=year), order=parse_order(Book, []))
 
 
-def _flat_rows(loop: asyncio.AbstractEventLoop, store: RedisStore) -> list[str]:
+def _flat_rows(loop: asyncio.AbstractEventLoop, store: RedisStore) -> Section:
     started = time.perf_counter()
     small = loop.run_until_complete(_load(store, "small", SMALL))
     large = loop.run_until_complete(_load(store, "large", LARGE))
@@ -147,6 +148,7 @@ def _flat_rows(loop: asyncio.AbstractEventLoop, store: RedisStore) -> list[str]:
         f"  {'find':34}  {f'{SMALL:,} docs':>11}  {f'{LARGE:,} docs':>12}  {'large/small':>11}",
     ]
     years = SMALL // PER_VALUE  # the years both collections hold (the large one holds more)
+    section = Section("")
 
     def store_find(spec: CollectionSpec) -> Callable[[int], Any]:
         return lambda i: store.find_docs(spec, _find(1800 + i % years))
@@ -166,8 +168,14 @@ def _flat_rows(loop: asyncio.AbstractEventLoop, store: RedisStore) -> list[str]:
             f"  {label:34}  {r['small']:11,.0f}  {r['large']:12,.0f}  "
             f"{r['large'] / r['small']:10.2f}x"
         )
-    lines.append(_scan_row(loop, store, small, large, years))
-    return lines
+        section.add(
+            f"redis/flat/{label}",
+            **{"1,000 docs ops/s": r["small"], "100,000 docs ops/s": r["large"]},
+            **{"large/small": r["large"] / r["small"]},
+        )
+    lines.append(_scan_row(loop, store, small, large, years, section))
+    section.text = "\n".join(lines)
+    return section
 
 
 def _scan_row(
@@ -176,6 +184,7 @@ def _scan_row(
     small: CollectionSpec,
     large: CollectionSpec,
     years: int,
+    section: Section,
 ) -> str:
     """The same find on an unindexed field: a scan, what every find did before the indexes."""
 
@@ -190,6 +199,11 @@ def _scan_row(
         return one
 
     r = {"small": _best_rate(scan(small), 20), "large": _best_rate(scan(large), 2)}
+    section.add(
+        "redis/flat/find(shelf=S), unindexed",
+        **{"1,000 docs ops/s": r["small"], "100,000 docs ops/s": r["large"]},
+        **{"large/small": r["large"] / r["small"]},
+    )
     return (
         f"  {'find(shelf=S), unindexed: a scan':34}  {r['small']:11,.0f}  {r['large']:12,.1f}  "
         f"{r['large'] / r['small']:10.3f}x"
@@ -208,7 +222,7 @@ def _best_rate(fn: Callable[[], None], runs: int) -> float:
 
 def _crud_rows(
     loop: asyncio.AbstractEventLoop, store: RedisStore, client: Redis, prefix: str
-) -> list[str]:
+) -> Section:
     spec = loop.run_until_complete(_load(store, "book", ROWS))
     raw = Raw(client, f"{prefix}raw:")
     for i in range(ROWS):
@@ -248,6 +262,7 @@ def _crud_rows(
         f"Redis store vs raw redis-py (same documents, a set per year), ops/s, {ROWS:,} documents",
         cases,
         ROWS,
+        key="redis/crud",
     )
 
 
@@ -262,7 +277,7 @@ async def _drop(client: Redis, prefix: str) -> None:
         await client.unlink(*batch)
 
 
-def run() -> str:
+def run() -> Section:
     """Both tables: flat-in-the-data finds, then CRUD vs raw redis-py."""
     loop = asyncio.new_event_loop()
     server = RedisServer.from_environment().start()
@@ -271,9 +286,7 @@ def run() -> str:
         store = RedisStore(server.url, prefix=prefix)
         client = Redis.from_url(server.url)
         try:
-            lines = _flat_rows(loop, store)
-            lines.append("")
-            lines += _crud_rows(loop, store, client, prefix)
+            section = join(_flat_rows(loop, store), _crud_rows(loop, store, client, prefix))
         finally:
             loop.run_until_complete(_drop(client, prefix))
             loop.run_until_complete(store.aclose())
@@ -281,9 +294,9 @@ def run() -> str:
             loop.close()
     finally:
         server.close()
-    lines.append("  store: RedisStore methods on dicts; collection: models (ODM included)")
-    return "\n".join(lines)
+    section.text += "\n  store: RedisStore methods on dicts; collection: models (ODM included)"
+    return section
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().text)

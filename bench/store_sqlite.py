@@ -24,6 +24,7 @@ from typing import Any
 
 import aiosqlite
 
+from bench.results import Section
 from bench.timing import three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
@@ -150,27 +151,28 @@ def _cases(raw: Raw, store: SQLiteStore) -> dict[str, dict[str, Callable[[int], 
     }
 
 
-def run() -> str:
+def run() -> Section:
     """Measure every operation three ways; return the table of throughputs and ratios."""
     loop = asyncio.new_event_loop()
     with tempfile.TemporaryDirectory() as tmp:
         raw, store = loop.run_until_complete(_setup(Path(tmp)))
         try:
-            lines = three_way(
+            section = three_way(
                 loop,
                 "SQLite store vs raw aiosqlite (same SQL, same JSON work), ops/s, WAL, "
                 "synchronous=NORMAL",
                 _cases(raw, store),
                 ROWS,
                 rounds=5,
+                key="store/sqlite",
             )
         finally:
             loop.run_until_complete(store.aclose())
             loop.run_until_complete(raw.db.close())
             loop.close()
-    lines.append("  store: SQLiteStore methods on dicts; collection: models (ODM included)")
-    return "\n".join(lines)
+    section.text += "\n  store: SQLiteStore methods on dicts; collection: models (ODM included)"
+    return section
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().text)

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from bench.results import Section
+
 
 def ops_per_second(
     cases: Mapping[str, Callable[[], Any]], *, rounds: int = 7, min_time: float = 0.2
@@ -69,9 +71,12 @@ def three_way(
     cases: Mapping[str, Mapping[str, Callable[[int], Coroutine[Any, Any, Any]]]],
     rows: int,
     rounds: int = 5,
-) -> list[str]:
+    *,
+    key: str,
+) -> Section:
     """The store bench table: each operation done raw, through the store, and through the
-    typed collection, side by side in one run, with ratios to raw."""
+    typed collection, side by side in one run, with ratios to raw; rows ``key/<operation>``."""
+    section = Section("")
     lines = [
         title,
         f"  {'operation':26}  {'raw':>9}  {'store':>9}  {'ratio':>6}  "
@@ -85,4 +90,11 @@ def three_way(
             f"{r['store'] / r['raw']:5.2f}x  {r['collection']:10,.0f}  "
             f"{r['collection'] / r['raw']:5.2f}x"
         )
-    return lines
+        section.add(
+            f"{key}/{name}",
+            **{f"{way} ops/s": value for way, value in r.items()},
+            **{"store vs raw": r["store"] / r["raw"]},
+            **{"collection vs raw": r["collection"] / r["raw"]},
+        )
+    section.text = "\n".join(lines)
+    return section

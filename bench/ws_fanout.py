@@ -27,7 +27,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.results import Section
 
 HERE = Path(__file__).resolve()
 SERVERS = ["tbone-aiohttp", "raw-aiohttp", "tbone-sanic", "raw-sanic"]
@@ -267,23 +270,35 @@ def measure(sizes: tuple[int, ...] = (100, 1000)) -> dict[tuple[str, int], dict[
     return results
 
 
-def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
+def report(results: dict[tuple[str, int], dict[str, float]]) -> Section:
     lines = [
         "WebSocket fan-out: one write -> N subscribed sockets (clients in another process)",
         f"  {'server':14}{'N':>6}{'p50 ms':>10}{'p99 ms':>10}{'events/s':>12}"
         f"{'p50 vs raw':>12}{'p99 vs raw':>12}{'ev/s vs raw':>13}",
     ]
+    # imported here: this file also runs as a script (servers, clients) without bench/ importable
+    from bench.results import Section
+
+    section = Section("")
     for (kind, n), row in results.items():
         raw = results[(kind.replace("tbone-", "raw-"), n)]
+        section.add(f"ws/fan-out/{kind}/N={n}", **row)
+        if kind.startswith("tbone-"):
+            section.add(
+                f"ws/fan-out/{kind}/N={n}",
+                **{"p50 vs raw": row["p50"] / raw["p50"], "p99 vs raw": row["p99"] / raw["p99"]},
+                **{"events/s vs raw": row["events/s"] / raw["events/s"]},
+            )
         lines.append(
             f"  {kind:14}{n:6}{row['p50']:10.2f}{row['p99']:10.2f}{row['events/s']:12,.0f}"
             f"{row['p50'] / raw['p50']:11.2f}x{row['p99'] / raw['p99']:11.2f}x"
             f"{row['events/s'] / raw['events/s']:12.2f}x"
         )
-    return "\n".join(lines)
+    section.text = "\n".join(lines)
+    return section
 
 
-def bench_ws() -> str:
+def bench_ws() -> Section:
     return report(measure())
 
 
@@ -294,4 +309,4 @@ if __name__ == "__main__":
     elif len(sys.argv) > 1 and sys.argv[1] == "clients":
         clients(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
-        print(bench_ws())
+        print(bench_ws().text)

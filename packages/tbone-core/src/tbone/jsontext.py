@@ -6,18 +6,52 @@ written out as UTF-8 again, so storing it would break every later read), and no 
 than a limit (deep values exhaust the recursion of every later step). The checks that need a
 walk of the decoded value run only when a cheap scan of the text says they could fail, so the
 common request pays for two ``str.count`` calls.
+
+When `orjson <https://pypi.org/project/orjson/>`_ is installed (``pip install tbone-core[fast]``)
+it does the work and the standard library is the referee: anything orjson refuses or might
+read differently (a lone surrogate, ``1e400``, ``NaN``, an integer of 19 digits or more, which
+orjson would turn into a float; on output, an integer past 64 bits, a non-string key, a subclass
+of a JSON type, a ``null`` that might have been ``NaN``) goes through the :mod:`json` path, so
+the values accepted and refused, and every error message, are the same with and without it.
+The text written can differ only in how a float is spelled (``1e-07`` vs ``1e-7``), which is
+why every server behind one API should run the same path (ETags hash the body).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import re
+from types import ModuleType
 from typing import Any
 
 from .errors import BadRequest
 
-__all__ = ["MAX_DEPTH", "decode", "encode", "encode_ascii"]
+__all__ = ["MAX_DEPTH", "decode", "encode", "encode_ascii", "encode_bytes"]
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+#: the optional fast path, tbone-core[fast]: orjson when installed (tests set it to ``None``
+#: to run the standard-library path)
+_orjson = _optional("orjson")
+# what json refuses and orjson would write (dates and times, dataclasses) goes to _unsupported,
+# and so do subclasses of the JSON types, whose spelling json decides
+_OPTIONS: int = (
+    0
+    if _orjson is None
+    else _orjson.OPT_PASSTHROUGH_SUBCLASS
+    | _orjson.OPT_PASSTHROUGH_DATETIME
+    | _orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# orjson reads an integer beyond 64 bits as a float; json keeps it exact
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 #: the default nesting limit of decoded JSON (objects and arrays inside one another)
 MAX_DEPTH = 64
@@ -44,7 +78,50 @@ _decoder = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite)
 
 def encode(value: Any) -> str:
     """Compact JSON text; NaN and Infinity are refused (they are not JSON)."""
+    if _orjson is not None:
+        fast = _fast_encode(_orjson, value)
+        if fast is not None:
+            return fast.decode()
     return _encoder.encode(value)
+
+
+def encode_bytes(value: Any) -> bytes:
+    """:func:`encode` as UTF-8 bytes, what a response body or a published message holds."""
+    if _orjson is not None:
+        fast = _fast_encode(_orjson, value)
+        if fast is not None:
+            return fast
+    return _encoder.encode(value).encode()
+
+
+def _fast_encode(orjson: ModuleType, value: Any) -> bytes | None:
+    """orjson's text, or ``None`` when only the standard library may answer."""
+    try:
+        out: bytes = orjson.dumps(value, default=_unsupported, option=_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one: json raises its own error, or copes
+        return None
+    # orjson writes NaN and Infinity as null: json refuses them
+    if b"null" in out and _has_non_finite(value):
+        return None
+    return out
+
+
+def _unsupported(value: Any) -> Any:
+    raise TypeError
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether ``value`` holds a NaN or an infinity (checked only when orjson wrote a null)."""
+    kind = type(value)
+    if kind is dict:
+        return any(type(v) not in _LEAVES and _has_non_finite(v) for v in value.values())
+    if kind is list or kind is tuple:
+        return any(type(v) not in _LEAVES and _has_non_finite(v) for v in value)
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+# what cannot be or hold a non-finite float: skipped without a call
+_LEAVES = frozenset({str, int, bool, type(None)})
 
 
 def encode_ascii(value: Any) -> str:
@@ -54,6 +131,15 @@ def encode_ascii(value: Any) -> str:
 
 def decode(text: str, *, max_depth: int = MAX_DEPTH, what: str = "the JSON") -> Any:
     """The value of JSON ``text``, or :class:`BadRequest` saying what is wrong with it."""
+    if _orjson is not None and _LONG_DIGITS.search(text) is None:
+        try:
+            value = _orjson.loads(text)
+        except ValueError:  # orjson.JSONDecodeError is one: json says what is wrong
+            pass
+        else:  # orjson refuses lone surrogates, so only the depth is left to check
+            if text.count("[") + text.count("{") > max_depth:
+                _check(value, max_depth, False, what)
+            return value
     try:
         value = _decoder.decode(text)
     except RecursionError:

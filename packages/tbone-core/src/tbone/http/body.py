@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import BadRequest, TooLarge, UnsupportedMediaType
-from ..jsontext import MAX_DEPTH, decode, encode
+from ..jsontext import MAX_DEPTH, decode, encode_bytes
 from .message import Headers
 
 __all__ = ["decode_json", "encode_json", "is_json_content_type", "read_body", "too_large"]
@@ -14,7 +14,7 @@ __all__ = ["decode_json", "encode_json", "is_json_content_type", "read_body", "t
 
 def encode_json(value: Any) -> bytes:
     """Compact UTF-8 JSON; NaN and Infinity are refused (they are not JSON)."""
-    return encode(value).encode()
+    return encode_bytes(value)
 
 
 def is_json_content_type(value: str) -> bool:
