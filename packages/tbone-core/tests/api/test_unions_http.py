@@ -273,6 +273,7 @@ async def test_openapi_has_a_discriminator_and_validates(live: LiveServer) -> No
             "propertyName": "kind",
             "mapping": {"cat": "#/components/schemas/Cat", "dog": "#/components/schemas/Dog"},
         },
+        "required": ["kind"],
     }
     assert "chip" not in schemas["Cat"]["properties"]
     params = {p["name"]: p for p in doc["paths"]["/api/homes_union"]["get"]["parameters"]}

@@ -258,6 +258,7 @@ def test_schema_is_one_of_with_a_discriminator() -> None:
             "propertyName": "kind",
             "mapping": {"cat": "#/$defs/Cat", "dog": "#/$defs/Dog"},
         },
+        "required": ["kind"],
     }
     assert schema["properties"]["pets"]["items"] == pet
     assert schema["properties"]["spare"]["anyOf"] == [pet, {"type": "null"}]
@@ -269,9 +270,12 @@ def test_schema_accepts_real_output_and_refuses_a_wrong_tag() -> None:
     schema = Home.json_schema()
     home = Home(pet=Cat(name="Tom"), pets=[Dog(name="Rex")], by_room={"x": Cat(name="K")})
     jsonschema.validate(home.to_data(), schema, cls=jsonschema.Draft202012Validator)
-    bad = {**home.to_data(), "pet": {"kind": "cow", "name": "x"}}
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+    for pet in ({"kind": "cow", "name": "x"}, {"name": "x"}, [{"kind": "cat", "name": "x"}]):
+        bad = {**home.to_data(), "pet": pet}
+        with pytest.raises(ValidationError):  # what validation refuses, the schema refuses
+            Home.from_data(bad)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
 
 
 def test_schema_of_a_member_with_several_tags() -> None:

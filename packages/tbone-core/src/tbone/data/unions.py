@@ -210,4 +210,10 @@ def tagged_schema(tagged: Tagged, schemas: Mapping[type, dict[str, Any]]) -> dic
     discriminator: dict[str, Any] = {"propertyName": tagged.tag}
     if all(isinstance(r, str) for r in refs.values()):
         discriminator["mapping"] = {value: refs[model] for value, model in tagged.mapping.items()}
-    return {"oneOf": [schemas[m] for m in tagged.members], "discriminator": discriminator}
+    # "required" here too: a member defaulting its tag does not list it, but the union must
+    # see it (and the schema must not accept what validation refuses)
+    return {
+        "oneOf": [schemas[m] for m in tagged.members],
+        "discriminator": discriminator,
+        "required": [tagged.tag],
+    }
