@@ -10,6 +10,7 @@ from .cursor import decode_cursor, encode_cursor, value_at
 from .lookup import LOOKUPS
 from .matcher import matches, sort_records
 from .memory import MemoryStore
+from .ops import Each, UpdateOps, each
 from .params import Allowed, QueryLimits, parse_filter, parse_params
 from .path import Kind, Target
 from .query import (
@@ -38,6 +39,7 @@ __all__ = [
     "Collection",
     "CollectionSpec",
     "Document",
+    "Each",
     "Filter",
     "Kind",
     "MemoryStore",
@@ -53,10 +55,12 @@ __all__ = [
     "Search",
     "Store",
     "Target",
+    "UpdateOps",
     "compile_where",
     "conjoin",
     "connect",
     "decode_cursor",
+    "each",
     "encode_cursor",
     "expand_search",
     "matches",
