@@ -12,9 +12,19 @@ and check afterwards, by a trusted read, that nothing a client sent was stored.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from tbone import API, BearerToken, Context, IsAuthenticated, Model, Q, field
+from tbone import (
+    API,
+    BearerToken,
+    Context,
+    IsAuthenticated,
+    Model,
+    Q,
+    ValidationError,
+    action,
+    field,
+)
 from tbone.resources import Resource
 
 TOKENS = {"alice-token": "alice", "bob-token": "bob"}
@@ -32,6 +42,23 @@ class Box(Model, embedded=True):
     stamp: str = field(default="server", read_only=True)
 
 
+class Cat(Model, embedded=True):
+    """A member of the tagged union ``Doc.pet``."""
+
+    kind: Literal["cat"]
+    name: str = field(default="", max_length=50)
+    lives: int = field(default=9, ge=0, le=9)
+
+
+class Dog(Model, embedded=True):
+    """The other member: a private and a read-only field of its own."""
+
+    kind: Literal["dog"]
+    name: str = field(default="", max_length=50)
+    chip: str = field(default="", private=True)
+    vet: str = field(default="server", read_only=True)
+
+
 class Doc(Model):
     title: str = field(min_length=1, max_length=200)
     year: int | None = field(default=None, ge=0, le=3000)
@@ -46,6 +73,7 @@ class Doc(Model):
     secret: str = field(default="", write_only=True)
     cost: float = field(default=0.0, private=True)
     note: str = field(default="", private=True)
+    pet: Cat | Dog | None = None
 
 
 class Counter(Model):
@@ -53,6 +81,15 @@ class Counter(Model):
     label: str = field(default="", max_length=100)
     owner: str = field(default="", read_only=True)
     hits: int = field(default=0, private=True)
+    stock: int = field(default=10, ge=0, le=1000)
+    marks: list[str] = field(factory=list, max_length=20)
+
+
+class Take(Model, embedded=True):
+    """The input of ``POST /api/counters/{num}/take``."""
+
+    n: int = field(ge=1, le=100)
+    mark: str = field(default="", max_length=20)
 
 
 class OwnedResource(Resource[Any]):
@@ -78,6 +115,9 @@ class DocResource(OwnedResource):
         "serial": ["exact", "in", "gte"],
         "tags": ["contains"],
         "box.label": ["exact"],
+        "pet.kind": ["exact", "in"],
+        "pet.name": ["exact"],
+        "pet.lives": ["exact", "gte"],
     }
     order_fields = ("year", "title", "serial")
     default_order = ("title",)
@@ -97,6 +137,21 @@ class CounterResource(OwnedResource):
     max_page_size = 50
     max_bulk_size = 10
 
+    @action(detail=True, methods=["POST"], input=Take)
+    async def take(self, ctx: Context, obj: Counter, data: Take) -> Counter:
+        """Take ``n`` from the stock in one atomic step (never below 0), noting ``mark``."""
+        push = {"marks": data.mark} if data.mark else None
+        return await self.change(obj.num, inc={"stock": -data.n}, push=push)
+
+    @action(methods=["GET"])
+    async def low(self, ctx: Context, data: dict[str, str]) -> list[dict[str, Any]]:
+        """The caller's counters with little stock (``below``, default 5)."""
+        text = data.get("below", "5")
+        if not (text.isascii() and text.isdigit() and len(text) <= 4):
+            raise ValidationError.single(["below"], "a whole number up to 9999", "type")
+        page = await self.collection.find(Q(owner=ctx.user), stock__lt=int(text), limit=50)
+        return [{"num": c.num, "stock": c.stock} for c in page]
+
 
 def _doc(pk: str, owner: str, title: str, **more: Any) -> dict[str, Any]:
     box = {"label": f"{pk}-box", "hidden": f"{pk}-hidden", "stamp": f"{pk}-stamp"}
@@ -110,6 +165,7 @@ def _doc(pk: str, owner: str, title: str, **more: Any) -> dict[str, Any]:
         "note": f"{pk}-note",
         "box": box,
         "boxes": [box],
+        "pet": {"kind": "dog", "name": f"{pk}-dog", "chip": f"{pk}-chip", "vet": f"{pk}-vet"},
         **more,
     }
 
@@ -125,7 +181,7 @@ SEED: dict[str, list[dict[str, Any]]] = {
     ],
     "counters": [
         {"num": 1, "label": "alice one", "owner": "alice", "hits": 5},
-        {"num": 2, "label": "alice two", "owner": "alice", "hits": 6},
+        {"num": 2, "label": "alice two", "owner": "alice", "hits": 6, "stock": 100},
         {"num": 1960, "label": "alice 1960", "owner": "alice", "hits": 7},
         {"num": 10, "label": "alice ten", "owner": "alice", "hits": 8},
         {"num": 3, "label": "bob three", "owner": "bob", "hits": 9},

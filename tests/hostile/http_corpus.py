@@ -15,7 +15,18 @@ from .cases import HttpCase, Step
 CASES: list[HttpCase] = []
 _C4 = "4xx"
 _OK_OR_REFUSED = ("2xx", "4xx")  # either is right; a 5xx, a leak or a stored value is not
-_PUT_FIELDS = ("title", "year", "code", "serial", "tags", "extra", "boxes", "secret", "box.label")
+_PUT_FIELDS = (
+    "title",
+    "year",
+    "code",
+    "serial",
+    "tags",
+    "extra",
+    "boxes",
+    "secret",
+    "box.label",
+    "pet",
+)
 
 
 def case(case_id: str, method: str, path: str, expect: Any, **options: Any) -> None:

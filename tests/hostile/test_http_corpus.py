@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import beyond_corpus  # noqa: F401  (adds its cases to CASES)
 from .cases import HttpCase, play
 from .http_corpus import CASES
 from .target import Target

@@ -364,7 +364,9 @@ class Resource(Generic[M]):
         """
         ops = {"inc": inc, "push": push, "add_to_set": add_to_set, "pull": pull}
         if all(v is None for v in ops.values()):
-            return await self._change("update", pk, data or {}, ctx, expect_version, if_match)
+            # None is not "no changes": a PATCH whose body is JSON null is refused like any
+            # body that is not an object
+            return await self._change("update", pk, data, ctx, expect_version, if_match)
         ctx = self._context(ctx)
         await self.authorize(ctx, "update")
         current = await self._current(pk, ctx, if_match)
@@ -642,7 +644,7 @@ class Resource(Generic[M]):
         self,
         action: Literal["replace", "update"],
         pk: Any,
-        data: Mapping[str, Any],
+        data: Any,  # the decoded body as sent: clean_input refuses what is not an object
         ctx: Context | None,
         expect_version: int | None,
         if_match: Precondition[M] | None,

@@ -1,0 +1,175 @@
+"""Hostile HTTP cases for what goes beyond CRUD (issue 13): custom actions, atomic update
+operators behind them, and tagged unions. Importing the module adds them to
+:data:`.http_corpus.CASES`.
+
+``POST /api/counters/{num}/take`` takes ``n`` (1..100) from a stock that never goes below 0 and
+pushes ``mark`` onto a list of at most 20; ``GET /api/counters/low`` is a collection action.
+``Doc.pet`` is ``Cat | Dog | None``, tagged by ``kind``; a dog's ``chip`` is private and its
+``vet`` read-only. Every seeded doc holds a dog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .app import MARK
+from .cases import Step
+from .http_corpus import _PUT_FIELDS, case
+
+_C4 = "4xx"
+
+# -- 15. custom actions: routes, methods, input, scope --------------------------------------------
+
+_TAKE = "/api/counters/1/take"
+case("action-take-ok", "POST", _TAKE, 200, json={"n": 1}, stores="clean", may_change=("stock",))
+case(
+    "action-take-with-mark",
+    "POST",
+    _TAKE,
+    200,
+    json={"n": 2, "mark": "m"},
+    stores="clean",
+    may_change=("stock", "marks"),
+)
+for name, body in {
+    "below-zero": {"n": 11},
+    "n-zero": {"n": 0},
+    "n-negative": {"n": -5},
+    "n-too-big": {"n": 101},
+    "n-string": {"n": "1"},
+    "n-float": {"n": 1.5},
+    "n-bool": {"n": True},
+    "n-null": {"n": None},
+    "n-missing": {},
+    "n-huge": {"n": 2**70},
+    "n-list": {"n": [1]},
+    "mark-too-long": {"n": 1, "mark": "x" * 21},
+    "mark-object": {"n": 1, "mark": {"a": 1}},
+    "unknown-key": {"n": 1, "stock": 999},
+    "body-list": [{"n": 1}],
+    "body-string": "take",
+    "body-number": 1,
+    "body-null": None,
+}.items():
+    case(f"action-take-{name}", "POST", _TAKE, 422, json=body)
+case("action-take-overflow", "POST", _TAKE, 400, raw=b'{"n": 1e400}')
+case("action-take-surrogate", "POST", _TAKE, 400, json={"n": 1, "mark": "\ud800"})
+case("action-take-deep", "POST", _TAKE, 400, raw="[" * 5000 + "]" * 5000)
+case("action-take-not-json", "POST", _TAKE, 400, raw=b"n=1")
+case("action-take-empty-body", "POST", _TAKE, (400, 422), raw=b"")
+case("action-take-form", "POST", _TAKE, 415, raw=b"n=1", content_type="text/plain")
+case(
+    "action-take-huge-body",
+    "POST",
+    _TAKE,
+    413,
+    raw=b'{"n": 1, "mark": "' + b"x" * 3_000_000 + b'"}',
+)
+case("action-take-anonymous", "POST", _TAKE, 401, json={"n": 1}, user=None)
+case("action-take-foreign", "POST", "/api/counters/3/take", 404, json={"n": 1})
+case("action-take-missing", "POST", "/api/counters/99999/take", 404, json={"n": 1})
+case("action-take-bad-pk", "POST", "/api/counters/abc/take", (400, 404), json={"n": 1})
+case("action-take-huge-pk", "POST", f"/api/counters/{2**80}/take", (400, 404), json={"n": 1})
+for method in ("GET", "PUT", "PATCH", "DELETE", "HEAD"):
+    body: dict[str, Any] = {"json": {"n": 1}} if method in ("PUT", "PATCH") else {}
+    case(f"action-take-{method}", method, _TAKE, 405, **body)
+case("action-unknown", "POST", "/api/counters/1/steal", (404, 405), json={"n": 1})
+case("action-unknown-collection", "GET", "/api/counters/1/2/3", 404)
+case("action-detail-at-collection", "POST", "/api/counters/take", (404, 405), json={"n": 1})
+case("action-private-name", "POST", "/api/counters/1/_change", (404, 405), json={})
+case("action-dunder-name", "GET", "/api/counters/1/__init__", (404, 405))
+case("action-crud-name", "POST", "/api/counters/1/update", (404, 405), json={"label": MARK})
+case("action-on-other-resource", "POST", "/api/docs/a1/take", 404, json={"n": 1})
+case("action-surrogate-name", "POST", "/api/counters/1/%ED%A0%80", (400, 404), json={})
+case("action-long-name", "POST", "/api/counters/1/" + "t" * 5000, (400, 404, 414), json={})
+case("action-low-ok", "GET", "/api/counters/low", 200)
+case("action-low-filter", "GET", "/api/counters/low?below=11", 200)
+for name, query in {
+    "negative": "below=-1",
+    "letters": "below=abc",
+    "huge": "below=" + "9" * 400,
+    "surrogate": "below=%ED%A0%80",
+    "arabic-digits": "below=%D9%A3",
+}.items():
+    case(f"action-low-{name}", "GET", f"/api/counters/low?{query}", (400, 422))
+case("action-low-POST", "POST", "/api/counters/low", 405, json={})
+case("action-low-anonymous", "GET", "/api/counters/low", 401, user=None)
+case(
+    "action-take-drains",
+    "POST",
+    _TAKE,
+    422,
+    setup=(Step(method="POST", path=_TAKE, json={"n": 10}),),
+    json={"n": 1},
+)
+case(
+    "action-take-marks-full",  # counter 2 has stock 100: the 21st mark is one too many
+    "POST",
+    "/api/counters/2/take",
+    422,
+    setup=tuple(
+        Step(method="POST", path="/api/counters/2/take", json={"n": 1, "mark": "m"})
+        for _ in range(20)
+    ),
+    json={"n": 1, "mark": "m"},
+)
+
+# -- 16. tagged unions: tags, members, private fields inside members ------------------------------
+
+for name, pet in {
+    "unknown-tag": {"kind": "cow"},
+    "tag-missing": {"name": "x"},
+    "tag-number": {"kind": 1},
+    "tag-null": {"kind": None},
+    "tag-list": {"kind": ["cat"]},
+    "tag-case": {"kind": "Cat"},
+    "cat-lives-too-many": {"kind": "cat", "lives": 10},
+    "cat-lives-string": {"kind": "cat", "lives": "9"},
+    "dog-with-cat-field": {"kind": "dog", "lives": 3},
+    "pet-string": "cat",
+    "pet-list": [{"kind": "cat"}],
+    "pet-number": 7,
+    "name-too-long": {"kind": "cat", "name": "x" * 51},
+}.items():
+    case(f"union-post-{name}", "POST", "/api/docs", 422, json={"title": "t", "pet": pet})
+    case(f"union-patch-{name}", "PATCH", "/api/docs/a1", 422, json={"pet": pet})
+case(
+    "union-surrogate-tag", "POST", "/api/docs", 400, json={"title": "t", "pet": {"kind": "\ud800"}}
+)
+case(
+    "union-dog-private-fields",
+    "POST",
+    "/api/docs",
+    (201, 422),
+    json={"title": "t", "pet": {"kind": "dog", "chip": MARK, "vet": MARK}},
+    stores="clean",
+)
+case(
+    "union-patch-dog-private",
+    "PATCH",
+    "/api/docs/a1",
+    (200, 422),
+    json={"pet": {"kind": "dog", "name": "rex", "chip": MARK, "vet": MARK}},
+    stores="clean",
+    may_change=("pet.name",),
+)
+case(
+    "union-put-dog-private",
+    "PUT",
+    "/api/docs/a1",
+    (200, 422),
+    json={"title": "Dune", "pet": {"kind": "dog", "chip": MARK}},
+    stores="clean",
+    may_change=(*_PUT_FIELDS, "pet.name", "pet.chip", "pet.vet"),
+)
+case("union-filter-tag", "GET", "/api/docs?pet.kind=dog", 200, objects=3)
+case("union-filter-tag-in", "GET", "/api/docs?pet.kind__in=dog,cat", 200, objects=3)
+case("union-filter-unknown-tag", "GET", "/api/docs?pet.kind=cow", (200, 400))
+case("union-filter-member-field", "GET", "/api/docs?pet.lives=abc", 400)
+case("union-filter-member-huge", "GET", f"/api/docs?pet.lives={2**70}", (200, 400))
+case("union-filter-private-member", "GET", "/api/docs?pet.chip=a1-chip", 400)
+case("union-filter-readonly-member", "GET", "/api/docs?pet.vet=a1-vet", 400)
+case("union-filter-unknown-path", "GET", "/api/docs?pet.nosuch=1", 400)
+case("union-filter-deep-path", "GET", "/api/docs?pet.kind.x=1", 400)
+case("union-order-by-tag", "GET", "/api/docs?order_by=pet.kind", 400)
+case("union-fields", "GET", "/api/docs?fields=pet", 200)
