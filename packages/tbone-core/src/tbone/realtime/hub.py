@@ -9,6 +9,7 @@ just the one-member case (``memory://``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
@@ -35,9 +36,15 @@ Envelope = dict[str, Any]
 
 log = logging.getLogger("tbone.realtime")
 
+_RECENT = 4096  # positions remembered as dispatched
+
 
 class EventHub:
     """Publishes write envelopes to the channel and fans incoming ones out to subscriptions."""
+
+    #: the most events one resume may replay here, whatever ``Limits.max_replay`` says: a
+    #: resume must fall within the positions the hub remembers dispatching (``catch_up``)
+    max_replay = _RECENT // 2
 
     def __init__(self, resources: Mapping[str, Resource[Any]], channel: Channel, topic: str):
         self.resources = resources  # the API's registry, read as it fills
@@ -53,6 +60,12 @@ class EventHub:
         self._local = itertools.count(1)
         #: the position of the last event this hub dispatched
         self.last_seq: str | None = None
+        # the positions dispatched lately, and resumed subscriptions waiting for the hub to
+        # reach their position (see catch_up)
+        self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT)
+        self._recent_set: set[str] = set()
+        self._waiting: dict[str, dict[int, LiveSubscription]] = {}
+        self._wait_keys: dict[int, frozenset[str]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -108,6 +121,7 @@ class EventHub:
         index.add(sub)
 
     def remove(self, sub: LiveSubscription) -> None:
+        self._stop_waiting(sub)
         index = self._by_resource.get(sub.resource.name)
         if index is not None:
             index.remove(sub)
@@ -169,7 +183,42 @@ class EventHub:
         if seq is None:
             seq = f"{self._epoch}.{next(self._local)}"
         self.last_seq = seq
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(seq)
+        self._recent_set.add(seq)
+        waiting = self._waiting.get(seq)
+        if waiting:
+            for sub in list(waiting.values()):
+                self._stop_waiting(sub)
+                sub.caught_up(seq)
         return seq
+
+    def catch_up(self, sub: LiveSubscription, after: str, past: list[Message]) -> str | None:
+        """After ``sub`` resumed after ``after`` (``past`` replayed): the position this hub
+        must still dispatch before events are news to it, or None when the hub is there.
+
+        A client may resume with a position of another process, or of a channel read this
+        hub has not caught up with; what the hub dispatches up to there the client has. The
+        hub gets there when it dispatches ``after`` or a message of ``past``, whichever
+        comes first (``after`` may be a position of no message: an empty topic's head).
+        """
+        keys = frozenset({after, *(m.seq for m in past if m.seq is not None)})
+        last = self.last_seq
+        if after in self._recent_set or last in keys or (last is None and not past):
+            return None
+        self._wait_keys[id(sub)] = keys
+        for key in keys:
+            self._waiting.setdefault(key, {})[id(sub)] = sub
+        return after
+
+    def _stop_waiting(self, sub: LiveSubscription) -> None:
+        for key in self._wait_keys.pop(id(sub), ()):
+            waiting = self._waiting.get(key)
+            if waiting is not None:
+                waiting.pop(id(sub), None)
+                if not waiting:
+                    del self._waiting[key]
 
     async def history(self, after: str) -> list[Message] | None:
         """The channel's messages after position ``after``; None when its history does not

@@ -128,6 +128,9 @@ class LiveSubscription:
     #: positions replayed to it, and the snapshot's version of each object
     _replayed: set[str] = attrs.field(init=False, factory=set)
     _floor: dict[Any, int | None] = attrs.field(init=False, factory=dict)
+    #: after a resume from a position this process had not dispatched yet: that position,
+    #: until the hub dispatches it (what comes before it the client already has)
+    _until: str | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self.id_json = json.dumps(self.id)
@@ -172,6 +175,7 @@ class LiveSubscription:
         self,
         known: dict[Any, int | None] | None = None,
         replayed: frozenset[str] = frozenset(),
+        until: str | None = None,
     ) -> tuple[list[Held], str | None]:
         """Go live. Returns the held events the client does not have yet, to :meth:`emit`
         now, and the position of the last held event it does have, if any (what a snapshot
@@ -179,11 +183,14 @@ class LiveSubscription:
 
         A client has an event replayed to it (``replayed`` seqs), and one that brought its
         object to a version no later than the snapshot's (``known``: pk -> version); both are
-        remembered for events the hub is still to dispatch. Without ``known`` (a pause that
-        was no hand-off) what was remembered stays.
+        remembered for events the hub is still to dispatch. ``until`` is the position a
+        resume started from when this process's hub had not dispatched it yet: events up to
+        it are the client's already (the hub calls :meth:`caught_up` when it gets there).
+        Without ``known`` (a pause that was no hand-off) what was remembered stays.
         """
         if known is not None:
             self._replayed, self._floor = set(replayed), dict(known)
+            self._until = until
             for pk in known:
                 self.holdings.note("created", pk)
         held, self.held = self.held or [], None
@@ -195,6 +202,13 @@ class LiveSubscription:
             elif not fresh:  # positions of the snapshot's own past, before anything new
                 reflected = item.seq
         return fresh, reflected
+
+    def caught_up(self, seq: str) -> None:
+        """The hub is dispatching ``seq``, the resume position or one after it: events from
+        this one on are news, except the resume position's own."""
+        if self._until == seq:
+            self._replayed.add(seq)
+        self._until = None
 
     async def may_see(self, obj: Model) -> bool:
         """Whether its permissions let its subscriber see ``obj`` (``detail`` of it)."""
@@ -241,6 +255,8 @@ class LiveSubscription:
         return Held(pk, None, kind, self.seq, json.dumps(frame))
 
     def _is_new(self, item: Held) -> bool:
+        if self._until is not None:
+            return False  # from before the position it resumed after: the client has it
         if item.seq is not None and item.seq in self._replayed:
             self._replayed.discard(item.seq)  # each position comes once
             return False

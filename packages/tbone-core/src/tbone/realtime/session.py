@@ -336,7 +336,7 @@ class Session:
         start: str | None,
     ) -> None:
         past = await self.hub.history(after) if after is not None else None
-        if past is not None and len(past) > self.limits.max_replay:
+        if past is not None and len(past) > min(self.limits.max_replay, self.hub.max_replay):
             past = None  # too long a gap to replay: the client re-snapshots (bounded work)
         fresh: list[Held]
         if past is not None:  # resume: the answer, the missed events, then the held ones
@@ -344,7 +344,8 @@ class Session:
             sub.seq = after
             self.enqueue(encode(answer))
             replayed = await self.hub.replay(sub, past, self._room_for_replies)
-            fresh, _ = sub.release({}, replayed)
+            until = self.hub.catch_up(sub, after, past)  # the client may be ahead of it
+            fresh, _ = sub.release({}, replayed, until)
         elif query is not None:  # snapshot: the objects, then what they do not reflect
             seq_before = await self.hub.position()
             result = await sub.resource.list(query, sub.ctx)

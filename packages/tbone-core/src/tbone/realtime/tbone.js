@@ -20,6 +20,11 @@
 // (`resync`), a live view takes a fresh snapshot and a plain subscription is told with an
 // `{event: "resync"}` callback. It pings while idle, because the server closes sockets that
 // stay silent longer than its idle timeout.
+//
+// Where the WebSocket upgrade fails (a proxy that blocks it) or there is no WebSocket at all,
+// the client falls back by itself to the same frames over Server-Sent Events (read with fetch)
+// and HTTP POST, at {prefix}/_stream next to {prefix}/ws: nothing changes for the code using it
+// (`client.transport` says which one is in use; `connect(url, { transport: "sse" })` forces it).
 
 export const SUBPROTOCOL = "tbone.v1";
 
@@ -32,7 +37,9 @@ const DEFAULTS = Object.freeze({
   minDelay: 250, //       ms before the first reconnect attempt; doubles on every failure
   maxDelay: 30000, //     ms, the longest wait between attempts
   pingInterval: 25000, // ms between pings; a connection silent for 2 intervals is dropped
+  transport: "auto", //   "auto": WebSocket, else the SSE + POST fallback; or "websocket", "sse"
 });
+const TRANSPORTS = ["auto", "websocket", "sse"];
 
 /** An error answer: `status` is the HTTP status (0 for connection problems), `problem` the
  * RFC 9457 problem document the server sent, `response` the whole frame. */
@@ -105,10 +112,22 @@ export class Client {
     this.onclose = null; // ({ code, reason, willReconnect }) after every disconnection
     this.onerror = null; // (error) for problems not tied to a call: refusals, bad callbacks
     this.closed = false;
-    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    if (typeof this._WebSocket !== "function") {
-      throw new TypeError("no WebSocket implementation: pass { WebSocket } to connect()");
+    this._WebSocket = "WebSocket" in options ? options.WebSocket : globalThis.WebSocket;
+    this._fetch = options.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : null);
+    if (!TRANSPORTS.includes(this.options.transport)) {
+      throw new TypeError(`transport must be one of ${TRANSPORTS.join(", ")}`);
     }
+    const hasWebSocket = typeof this._WebSocket === "function";
+    const hasFetch = typeof this._fetch === "function";
+    if (this.options.transport === "websocket" ? !hasWebSocket : !(hasWebSocket || hasFetch)) {
+      throw new TypeError("no WebSocket implementation: pass { WebSocket } (or { fetch }) to connect()");
+    }
+    if (this.options.transport === "sse" && !hasFetch) {
+      throw new TypeError("the SSE transport needs fetch: pass { fetch } to connect()");
+    }
+    // use the SSE + POST fallback for the next connection
+    this._streaming = this.options.transport === "sse" || !hasWebSocket;
+    this._socketOpened = false;
     this._socket = null;
     this._live = false;
     this._ids = 0;
@@ -129,6 +148,11 @@ export class Client {
   /** Whether the socket is open right now. */
   get connected() {
     return this._socket !== null && this._socket.readyState === OPEN && this._live;
+  }
+
+  /** "websocket" or "sse": what the current (or next) connection uses. */
+  get transport() {
+    return this._streaming ? "sse" : "websocket";
   }
 
   /** A promise for the connection being open (now, or the next time it is). */
@@ -211,8 +235,11 @@ export class Client {
     }
     if (this.closed) return;
     let socket;
+    this._socketOpened = false;
     try {
-      socket = new this._WebSocket(url, SUBPROTOCOL);
+      socket = this._streaming
+        ? new StreamSocket(streamURL(url), this._fetch)
+        : new this._WebSocket(url, SUBPROTOCOL);
     } catch (error) {
       this._report(error);
       this._retry(1006, String(error));
@@ -233,6 +260,7 @@ export class Client {
   _onopen(socket) {
     if (socket !== this._socket) return;
     this._live = true;
+    this._socketOpened = true;
     this._attempt = 0;
     this._refusal = null;
     this._lastSeen = Date.now();
@@ -251,6 +279,7 @@ export class Client {
 
   _onclose(socket, code, reason) {
     if (socket !== this._socket) return;
+    const neverOpened = !this._socketOpened;
     this._drop();
     const refused = code === AUTH_REFUSED && this._refusal ? errorFrom(this._refusal) : null;
     // Requests already sent may or may not have run: reject them rather than send twice.
@@ -263,6 +292,7 @@ export class Client {
       if (call.kind !== "subscribe") call.fail(lost); // subscriptions are re-sent on reconnect
     }
     if (this.closed) return;
+    if (neverOpened && code !== AUTH_REFUSED && this._switchTransport()) return;
     const willReconnect = this.options.reconnect && code !== AUTH_REFUSED;
     this._emit("onclose", { code, reason, willReconnect });
     if (willReconnect) {
@@ -273,6 +303,20 @@ export class Client {
       this._failAll(error);
       this._readyFail(error);
     }
+  }
+
+  /** A connection that never opened: after a failed WebSocket upgrade try the fallback at
+   * once (true); after a failed fallback, start the next attempt with the WebSocket again. */
+  _switchTransport() {
+    if (this.options.transport !== "auto" || typeof this._WebSocket !== "function") return false;
+    if (this._streaming) {
+      this._streaming = false;
+      return false;
+    }
+    if (typeof this._fetch !== "function") return false;
+    this._streaming = true;
+    this._open();
+    return true;
   }
 
   _retry(code, reason) {
@@ -545,6 +589,186 @@ function errorFrom(frame) {
   const detail = problem?.detail ?? problem?.title ?? `status ${frame.status}`;
   const status = frame.status ?? 0;
   return new TBoneError(`${status}: ${detail}`, { status, problem, response: frame });
+}
+
+/** The fallback's stream URL next to a WebSocket URL: {prefix}/ws -> {prefix}/_stream. */
+function streamURL(url) {
+  const parsed = new URL(url);
+  parsed.protocol = parsed.protocol === "wss:" ? "https:" : "http:";
+  const path = parsed.pathname;
+  parsed.pathname = path.endsWith("/ws") ? path.slice(0, -3) + "/_stream" : path.replace(/\/?$/, "/_stream");
+  return parsed.href;
+}
+
+const STREAM_OPEN = '{"type":"session"';
+const STREAM_CLOSE = '{"type":"close"';
+const POST_BYTES = 256 * 1024; // frames per POST, at most (one larger frame goes alone)
+const POST_FRAMES = 100;
+
+/** The fallback transport behind a WebSocket's face (readyState, send, close and the on*
+ * handlers), so that the client uses either alike: frames from the server arrive as
+ * Server-Sent Events read with fetch (so headers and Last-Event-ID stay the client's), frames
+ * to it go in POSTs, one at a time and in order, several per POST when they queue up. */
+class StreamSocket {
+  constructor(url, fetchImpl) {
+    this.url = url;
+    this.protocol = SUBPROTOCOL;
+    this.readyState = 0;
+    this.onopen = this.onmessage = this.onclose = this.onerror = null;
+    this._fetch = fetchImpl;
+    this._abort = new AbortController();
+    this._path = null;
+    this._token = null;
+    this._queue = [];
+    this._posting = false;
+    this._run();
+  }
+
+  send(text) {
+    if (this.readyState !== OPEN) return;
+    this._queue.push(text);
+    this._pump();
+  }
+
+  close(code = 1000, reason = "") {
+    if (this.readyState === 3) return;
+    this._end();
+    // like a WebSocket's close(): its close event follows (unless the handler is gone by then)
+    setTimeout(() => this.onclose && this.onclose({ code, reason }), 0);
+  }
+
+  /** Stop reading, and end the session on the server rather than let it wait to expire. */
+  _end() {
+    this.readyState = 3;
+    this._abort.abort();
+    if (this._path) {
+      const init = { method: "DELETE", headers: { "TBone-Stream-Token": this._token } };
+      this._fetch(this._path, init).then((r) => r.body?.cancel(), () => {});
+    }
+  }
+
+  async _run() {
+    let code = 1006;
+    let reason = "the event stream ended";
+    try {
+      const init = { headers: { Accept: "text/event-stream" }, cache: "no-store", signal: this._abort.signal };
+      const response = await this._fetch(this.url, init);
+      if (response.status !== 200) {
+        [code, reason] = await this._refused(response);
+        return;
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const data = dataOf(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (data === null) continue;
+          if (data.startsWith(STREAM_CLOSE)) {
+            ({ code, reason } = JSON.parse(data));
+            return;
+          }
+          this._frame(data);
+        }
+      }
+    } catch (error) {
+      reason = String(error);
+    } finally {
+      this._closed(code, reason);
+    }
+  }
+
+  _frame(data) {
+    if (data.startsWith(STREAM_OPEN) && this.readyState === 0) {
+      const frame = JSON.parse(data);
+      this._path = new URL(frame.path, this.url).href;
+      this._token = frame.token;
+      this.readyState = OPEN;
+      if (this.onopen) this.onopen({});
+    } else if (this.onmessage) {
+      this.onmessage({ data });
+    }
+  }
+
+  async _refused(response) {
+    let problem = null;
+    try {
+      problem = await response.json();
+    } catch {
+      // not a problem document
+    }
+    if (response.status === 401) {
+      // as a WebSocket is refused: the problem as an error frame, then 4401
+      if (this.onmessage) this.onmessage({ data: JSON.stringify({ type: "error", id: null, status: 401, body: problem }) });
+      return [AUTH_REFUSED, "authentication failed"];
+    }
+    if (this.onerror) this.onerror({});
+    return [1006, `the event stream was refused (${response.status})`];
+  }
+
+  async _pump() {
+    if (this._posting) return;
+    this._posting = true;
+    try {
+      while (this._queue.length && this.readyState === OPEN) {
+        const batch = this._batch();
+        const init = {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "TBone-Stream-Token": this._token },
+          body: "[" + batch.join(",") + "]",
+        };
+        const response = await this._fetch(this._path, init);
+        await response.body?.cancel();
+        if (response.status === 429 || response.status === 503) {
+          this._queue.unshift(...batch); // the session is busy: the same frames, a bit later
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        } else if (response.status === 413) {
+          return this._closed(1009, "a frame is larger than the server accepts");
+        } else if (response.status >= 400) {
+          return this._closed(1006, `the session is gone (${response.status})`);
+        }
+      }
+    } catch (error) {
+      this._closed(1006, String(error));
+    } finally {
+      this._posting = false;
+    }
+  }
+
+  _batch() {
+    const batch = [this._queue.shift()];
+    let size = batch[0].length;
+    while (this._queue.length && batch.length < POST_FRAMES && size + this._queue[0].length <= POST_BYTES) {
+      size += this._queue[0].length;
+      batch.push(this._queue.shift());
+    }
+    return batch;
+  }
+
+  _closed(code, reason) {
+    if (this.readyState === 3) return;
+    if (code === 1006) {
+      this._end(); // the connection broke; the session may still be there
+    } else {
+      this.readyState = 3; // the server ended the session
+      this._abort.abort();
+    }
+    if (this.onclose) this.onclose({ code, reason });
+  }
+}
+
+/** The data of one SSE event block (null for comments and events without data). */
+function dataOf(block) {
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("data:")) data.push(line.slice(line[5] === " " ? 6 : 5));
+  }
+  return data.length ? data.join("\n") : null;
 }
 
 function websocketURL(url) {
