@@ -13,6 +13,9 @@ books from a terminal and watch the page::
     curl -s localhost:8000/api/books?author_id=le-guin | python -m json.tool
     curl -s -X POST localhost:8000/api/books -H 'Content-Type: application/json' \\
         -d '{"title": "The Lathe of Heaven", "author_id": "le-guin", "year": 1971}'
+    curl -s 'localhost:8000/api/books?expand=author_id&fields=title'   # authors embedded
+    curl -s -X POST localhost:8000/api/books/<id>/review -H 'Content-Type: application/json' \\
+        -d '{"reviewer": "kim", "rating": 5}'                       # a custom action
 
 The API alone can also be served by the CLI (no page, no seeding)::
 
@@ -27,7 +30,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tbone import API, Model, Resource, computed, field
+from tbone import API, Context, Model, Ref, Resource, action, computed, field
 
 PAGE = Path(__file__).with_name("bookstore.html")
 
@@ -53,11 +56,11 @@ class Review(Model, embedded=True):
 
 class Book(Model):
     title: str = field(min_length=1, max_length=200)
-    author_id: str = field(index=True)  # a reference to an Author by its primary key
+    author_id: Ref[Author] = field(index=True)  # an Author's key; ?expand=author_id embeds it
     year: int | None = field(default=None, ge=0, le=3000)
     tags: list[str] = field(factory=list)
     publication: Publication | None = None
-    reviews: list[Review] = field(factory=list)
+    reviews: list[Review] = field(factory=list, max_length=100)
 
     @computed
     def rating(self) -> float | None:
@@ -86,6 +89,12 @@ class BookResource(Resource[Book]):
     order_fields = ["year", "title"]
     default_order = ["title"]
     search_fields = ["title"]
+
+    @action(detail=True, methods=["POST"], input=Review)
+    async def review(self, ctx: Context, obj: Book, data: Review) -> Book:
+        """Add a review: ``POST /api/books/{id}/review``, appended in one atomic step, so two
+        reviewers at once both count; subscribers see the book ``updated``."""
+        return await self.change(obj.id, push={"reviews": data})
 
 
 def build_api(db: str | os.PathLike[str] = "bookstore.db", *, store: str | None = None) -> API:
