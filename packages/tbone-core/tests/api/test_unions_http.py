@@ -318,3 +318,48 @@ def test_hidden_fields_of_members_cannot_be_filtered_on(path: str) -> None:
 
     with pytest.raises(TypeError, match=r"'chip' is private"):
         API().register(Leaky)
+
+
+# -- an outside client ------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_schemathesis_finds_no_server_error_and_no_schema_violation() -> None:
+    """schemathesis generates bodies from the oneOf + discriminator schema (and bodies that
+    violate it): no 5xx, and every answer fits the document."""
+    schemathesis = pytest.importorskip("schemathesis")
+    # imported here: schemathesis is optional, and only this test needs it
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    checks = [not_a_server_error, response_schema_conformance]
+    api = API(stores={"default": "memory://"})
+    api.register(HomeResource)
+    failures = []
+    with LiveServer("aiohttp", api) as server:
+        schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json")
+        for operation in [result.ok() for result in schema.get_all_operations()]:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+                @settings(
+                    max_examples=25,
+                    deadline=None,
+                    database=None,
+                    derandomize=True,
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
+                @given(operation.as_strategy(generation_mode=mode))
+                def run(case: Any) -> None:
+                    case.call_and_validate(base_url=server.url, checks=checks, timeout=30)
+
+                try:
+                    run()
+                except Unsatisfiable:  # nothing violates the schema of this operation
+                    pass
+                except Exception as exc:  # schemathesis' failure groups, with their curl
+                    failures.append(f"{operation.label} ({mode.value}): {exc}")
+    assert not failures, "\n\n".join(failures)
