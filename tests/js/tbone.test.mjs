@@ -10,9 +10,12 @@ const { connect, TBoneError, SUBPROTOCOL } = await import(process.env.TBONE_JS);
 const HTTP = process.env.TBONE_URL;
 const WS = HTTP.replace(/^http/, "ws") + "/api/ws";
 
+// TBONE_TRANSPORT=sse runs the whole suite over the SSE + POST fallback, unchanged
+const TRANSPORT = process.env.TBONE_TRANSPORT ?? "auto";
 const clients = [];
 function open(options = {}) {
-  const client = connect(WS, { pingInterval: 300, minDelay: 50, maxDelay: 400, ...options });
+  const defaults = { pingInterval: 300, minDelay: 50, maxDelay: 400, transport: TRANSPORT };
+  const client = connect(WS, { ...defaults, ...options });
   clients.push(client);
   return client;
 }
@@ -58,6 +61,7 @@ describe("requests", () => {
   test("connects with the tbone.v1 subprotocol and round-trips a request", async () => {
     const client = open();
     await client.ready;
+    assert.equal(client.transport, TRANSPORT === "sse" ? "sse" : "websocket");
     assert.equal(SUBPROTOCOL, "tbone.v1");
     assert.equal(client.connected, true);
     const created = await client.request("POST", "/api/books", { title: "Dune", author: "Herbert" });
@@ -490,5 +494,85 @@ describe("live views", () => {
     await http("POST", "/api/books", { title: "Unseen", author });
     await sleep(300);
     assert.deepEqual(view.rows, []);
+  });
+});
+
+// -- the fallback: Server-Sent Events + POST where WebSockets fail -----------------------------
+
+/** A WebSocket whose upgrade always fails, as behind a proxy that blocks it. */
+class BlockedWebSocket {
+  static made = 0;
+  constructor() {
+    BlockedWebSocket.made += 1;
+    this.readyState = 0;
+    setTimeout(() => {
+      this.readyState = 3;
+      if (this.onerror) this.onerror({});
+      if (this.onclose) this.onclose({ code: 1006, reason: "" });
+    }, 5);
+  }
+  send() {}
+  close() {}
+}
+
+describe("fallback", () => {
+  test("falls back to SSE + POST by itself when the WebSocket upgrade fails", async () => {
+    const before = BlockedWebSocket.made;
+    const client = open({ WebSocket: BlockedWebSocket, transport: "auto" });
+    const opens = [];
+    const closes = [];
+    client.onopen = (info) => opens.push(info.reconnected);
+    client.onclose = (info) => closes.push(info.code);
+    await client.ready;
+    assert.equal(client.transport, "sse");
+    assert.equal(BlockedWebSocket.made, before + 1, "one upgrade tried");
+    assert.deepEqual(opens, [false]);
+    assert.deepEqual(closes, [], "the failed upgrade is not reported as a drop");
+    const events = inbox();
+    await client.subscribe("books", { filter: { author: "Fallback" } }, events).ready;
+    const created = await client.request("POST", "/api/books", { title: "Over SSE", author: "Fallback" });
+    assert.equal(created.status, 201);
+    const event = await events.next();
+    assert.equal(event.event, "created");
+    assert.equal(event.data.title, "Over SSE");
+    assert.ok(event.seq);
+    await http("PATCH", `/api/books/${created.body.id}`, { year: 2001 });
+    assert.equal((await events.next()).data.year, 2001);
+  });
+
+  test("without any WebSocket implementation the client streams from the start", async () => {
+    const client = open({ WebSocket: undefined, transport: "auto" });
+    assert.equal(client.transport, "sse");
+    const { status, body } = await client.request("GET", "/api/books?limit=1");
+    assert.equal(status, 200);
+    assert.ok(Array.isArray(body.objects));
+  });
+
+  test("many frames at once go in order, batched into few POSTs", async () => {
+    const client = open({ transport: "sse" });
+    await client.ready;
+    const titles = Array.from({ length: 60 }, (_, i) => `Batch ${i}`);
+    const answers = await Promise.all(
+      titles.map((title) => client.request("POST", "/api/books", { title, author: "Batch" })),
+    );
+    assert.deepEqual(answers.map((a) => a.body.title), titles);
+    const listed = await client.request("GET", "/api/books?author=Batch&limit=100");
+    assert.equal(listed.body.meta.total_count, 60);
+  });
+
+  test("a view over the fallback resumes by seq after the server drops the stream", async () => {
+    const client = open({ transport: "sse", pingInterval: 60000, minDelay: 400, maxDelay: 600 });
+    let drops = 0;
+    client.onclose = () => (drops += 1);
+    const author = `Resume-${Date.now()}`;
+    const view = client.live("books", { filter: { author }, order_by: "title" });
+    await view.ready;
+    await until(() => drops > 0, () => "no drop", 6000); // idle: the server ends the session
+    for (const title of ["A", "B", "C"]) await http("POST", "/api/books", { title, author });
+    await until(
+      () => view.rows.map((r) => r.title).join() === "A,B,C",
+      () => view.rows.map((r) => r.title).join(),
+    );
+    assert.equal(client.transport, "sse");
   });
 });

@@ -105,23 +105,36 @@ def require_node() -> list[str]:
     return command
 
 
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("transport", ["aiohttp", "sanic"])
-def test_tbone_js_against_a_live_server(transport: str, tmp_path: Path) -> None:
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("client_transport", ["auto", "sse"])
+@pytest.mark.parametrize("transport", ["aiohttp", "sanic", "uvicorn"])
+def test_tbone_js_against_a_live_server(
+    transport: str, client_transport: str, tmp_path: Path
+) -> None:
     node = require_node()
-    with LiveServer(transport, build_api()) as server:
+    server_transport: Any = transport
+    if transport == "uvicorn":
+        from tbone_asgi import AsgiTransport
+
+        server_transport = AsgiTransport(server="uvicorn")
+    with LiveServer(server_transport, build_api()) as server:
         script = httpx.get(f"{server.url}/api/tbone.js", timeout=10)
         assert script.status_code == 200
         assert script.headers["content-type"].startswith("text/javascript")
         module = tmp_path / "tbone.mjs"  # .mjs: Node loads it as an ES module
         module.write_bytes(script.content)
-        env = {**os.environ, "TBONE_URL": server.url, "TBONE_JS": module.as_uri()}
+        env = {
+            **os.environ,
+            "TBONE_URL": server.url,
+            "TBONE_JS": module.as_uri(),
+            "TBONE_TRANSPORT": client_transport,  # sse: the whole suite over the fallback
+        }
         result = subprocess.run(
             [*node, "--test", "--test-reporter=spec", str(HERE / "tbone.test.mjs")],
             capture_output=True,
             text=True,
             env=env,
-            timeout=100,
+            timeout=160,
             check=False,
         )
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
