@@ -321,7 +321,11 @@ class MongoStore(Store):
             conditions.append(_at_version(expect_version))
         filter_ = {**_key(codec, pk), "$and": conditions}
         call = self._coll(spec).find_one_and_update(filter_, compiled.update)
-        found: dict[str, Any] | None = await self._run(spec.name, spec.pk, call)
+        try:
+            found: dict[str, Any] | None = await self._run(spec.name, spec.pk, call)
+        except UnicodeEncodeError as exc:  # BSON strings are UTF-8: no lone surrogates
+            msg = f"a text holds a lone UTF-16 surrogate, which MongoDB cannot store: {exc}"
+            raise ValidationError.single([], msg, "surrogate") from exc
         return found
 
     async def _unversioned(self, spec: CollectionSpec, codec: Codec, pk: Any) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from tbone.errors import ValidationError
 from tbone.storage import CollectionSpec
 from tbone.storage.ops import Op, UpdateOps
 
@@ -79,11 +80,21 @@ def _sendable(op: Op) -> bool:
 
 def _payload(op: Op) -> list[Any]:
     if op.kind == "set":
-        return [_encode(op.value)]
+        return [_text(op, op.value)]
     if op.kind == "inc":
         bounds = op.bounds()
         flat = [x for name, bound in bounds for x in (name, repr(bound))]
         return [repr(op.value), "1" if op.integer else "0", len(bounds), *flat]
-    items = [_encode(item) for item in op.value]
+    items = [_text(op, item) for item in op.value]
     limit = "" if op.max_length is None else op.max_length
     return [limit, len(items), *items]
+
+
+def _text(op: Op, value: Any) -> str:
+    text = _encode(value)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        msg = "holds a lone UTF-16 surrogate, which has no UTF-8 form: Redis cannot store it"
+        raise ValidationError.single(list(op.path), msg, "surrogate") from None
+    return text

@@ -13,8 +13,8 @@ from typing import Any
 
 from tbone.data import Model, field, new_id, version_of
 from tbone.errors import Conflict, DuplicateKey, NotFound, ValidationError
-from tbone.storage import Collection, Store
-from tbone.storage.ops import each
+from tbone.storage import Collection, Store, each
+from tbone.storage.ops import apply_ops, compile_ops
 
 from .kit import Behaviour, behaviour
 
@@ -194,6 +194,44 @@ async def ops_refused(store: Store) -> None:
     await _unchanged(coll, obj)
 
 
+@behaviour("ops_hostile")
+async def ops_hostile(store: Store) -> None:
+    """Extreme amounts and odd values: applied exactly or refused with a ValidationError
+    (a store may hold fewer integers than Python), never another error, never half applied."""
+    coll = stock(store)
+    obj = await coll.insert(KitStock(stock=5, price=1.0))
+    cases: list[dict[str, Any]] = [
+        {"inc": {"stock": 10**30}},
+        {"inc": {"stock": 2**63}},
+        {"inc": {"stock": 2**53 + 1}},
+        {"inc": {"price": 1e308}},
+        {"inc": {"price": -1e308}},
+        {"push": {"tags": "x" * 100_000}},
+        {"push": {"tags": "\u0000 \ud7ff \U0001f600"}},
+        {"push": {"codes": each(*range(-(2**62), -(2**62) + 500))}},
+        {"push": {"codes": 10**30}},
+        {"push": {"tags": "lone \ud800 surrogate"}},
+        {"changes": {"note": "lone \udfff"}, "inc": {"stock": 1}},
+        {"changes": {"note": "\u0000\"'}]"}, "inc": {"counts.x": 1}},
+    ]
+    for kwargs in cases:
+        current = await coll.get(obj.id)
+        assert current is not None
+        changes = kwargs.pop("changes", None)
+        try:
+            got = await coll.update(obj.id, changes, **kwargs)
+        except ValidationError:
+            assert await coll.get(obj.id) == current, kwargs
+            continue
+        want = apply_ops(current.to_data(full=True), _compiled(changes, kwargs))
+        assert got.to_data(full=True) == want, kwargs
+        assert await coll.get(obj.id) == got
+
+
+def _compiled(changes: Any, kwargs: dict[str, Any]) -> Any:
+    return compile_ops(KitStock, pk="id", changes=changes, **kwargs)
+
+
 @behaviour("ops_versions")
 async def ops_versions(store: Store) -> None:
     """Every applied update bumps the version; a stale expect_version is a Conflict."""
@@ -265,6 +303,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ops_with_changes,
     ops_bounds,
     ops_refused,
+    ops_hostile,
     ops_versions,
     ops_missing,
     ops_unique,
