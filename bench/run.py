@@ -14,6 +14,7 @@ import json
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,6 +103,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _run_group(group: str) -> Section:
+    """One group's section; a group that fails is reported and the run goes on without it."""
+    try:
+        return GROUPS[group]()
+    except Exception as exc:  # a failing server or store must not lose the run
+        traceback.print_exc()
+        return Section(f"{group}: FAILED — {type(exc).__name__}: {exc}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     rows: Rows = {}
@@ -109,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     for index, group in enumerate(args.groups):
         if index:
             print()
-        section = GROUPS[group]()
+        section = _run_group(group)
         print(section.text, flush=True)
         rows.update(section.rows)
     print()
