@@ -107,6 +107,13 @@ async def union_filter(store: Store) -> None:
     assert await _ids(coll, ~Q(pet__kind="cat"), pet__good=True) == ["2"]
     assert await _ids(coll, order_by=["pet.name", "id"]) == ["4", "3", "2", "1", "5"]
     assert await _ids(coll, order_by=["-pet.lives", "id"]) == ["4", "1", "5", "2", "3"]
+    assert await _ids(coll, order_by=["-pet.kind", "id"]) == ["3", "2", "1", "4", "5"]
+    page = await coll.find(pet__kind="cat", order_by=["pet.name"], limit=2)
+    assert [h.id for h in page] == ["4", "1"]
+    if coll.supports_cursor(["pet.name"]):  # keyset pages over a member's field
+        assert page.next_cursor is not None
+        rest = await coll.find(pet__kind="cat", order_by=["pet.name"], cursor=page.next_cursor)
+        assert [h.id for h in rest] == ["5"]
 
 
 @behaviour("union_filter_refused")
