@@ -306,6 +306,22 @@ async def test_subscriptions_filter_on_the_tag(live: LiveServer, client: httpx.A
         assert refused["status"] == 400
 
 
+async def test_websocket_requests_answer_like_http(live: LiveServer) -> None:
+    async with websockets.connect(live.ws_url, subprotocols=["tbone.v1"]) as ws:
+        for i, (pet, status) in enumerate(
+            [({"kind": "cow", "name": "x"}, 422), ({"kind": "dog", "name": "x"}, 201)], 1
+        ):
+            body = {"street": "ws", "pet": pet}
+            frame = {"type": "request", "id": i, "method": "POST", "path": "/api/homes_union"}
+            await ws.send(json.dumps({**frame, "body": body}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert answer["type"] == "response", answer
+            assert answer["status"] == status, answer
+            if status == 422:
+                assert answer["body"]["errors"][0]["loc"] == ["pet", "kind"], answer
+        assert answer["body"]["pet"] == {"kind": "dog", "name": "x", "good": True}
+
+
 # -- configuration ----------------------------------------------------------------------------
 
 
