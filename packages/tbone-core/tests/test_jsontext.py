@@ -1,5 +1,5 @@
-"""JSON text in and out: the orjson fast path (tbone-core[fast]) and the standard-library path
-accept, refuse and answer exactly alike.
+"""JSON text in and out: with orjson installed (tbone-core[fast], which writes the text) and
+without it, the same values are written, accepted and refused, with the same errors.
 
 Every test runs on both paths (``json_path``); the orjson one is skipped where orjson is not
 installed. Expected errors are taken from the standard-library path, the reference.
