@@ -11,11 +11,14 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._invalid import Invalid, describe
+
+if TYPE_CHECKING:  # convert.py imports this module to build unions
+    from .convert import Converter
 
 __all__ = [
     "Tagged",
@@ -47,13 +50,6 @@ class Tagged:
     @property
     def shown(self) -> str:
         return ", ".join(repr(value) for value in self.mapping)
-
-    def member_for(self, data: Any) -> type | None:
-        """The member whose tag ``data`` (a wire mapping) carries, if any."""
-        if not isinstance(data, Mapping):
-            return None
-        tag = data.get(self.tag)
-        return self.mapping.get(tag) if type(tag) is str else None
 
 
 def literal_strings(tp: Any) -> tuple[str, ...] | None:
@@ -166,12 +162,12 @@ def refuse_mixed(members: Sequence[Any], is_model: Callable[[Any], bool]) -> Non
 
 
 def tagged_parts(
-    tagged: Tagged, convs: Mapping[type, Any]
+    tagged: Tagged, convs: Mapping[type, Converter]
 ) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
     """``load``, ``dump`` and ``dump_full`` of a tagged union, from each member's converter."""
     by_tag = {value: convs[model].load for value, model in tagged.mapping.items()}
-    dumps = {model: conv.dump for model, conv in convs.items()}
-    fulls = {model: conv.dump_full or conv.dump for model, conv in convs.items()}
+    dumps = {model: _as_is(conv.dump) for model, conv in convs.items()}
+    fulls = {model: _as_is(conv.dump_full or conv.dump) for model, conv in convs.items()}
     tag, shown = tagged.tag, tagged.shown
 
     def load(v: Any) -> Any:
@@ -192,6 +188,14 @@ def tagged_parts(
         return member_load(v)
 
     return load, _dispatch(dumps), _dispatch(fulls)
+
+
+def _as_is(dump: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    return dump if dump is not None else _identity
+
+
+def _identity(v: Any) -> Any:
+    return v
 
 
 def _dispatch(by_type: Mapping[type, Callable[[Any], Any]]) -> Callable[[Any], Any]:
