@@ -455,18 +455,20 @@ def _incremented(op: Op, current: Any) -> int | float:
         raise ValidationError.single(list(op.path), f"'{op.dotted}' must stay an int", "int")
     if type(result) is float and not math.isfinite(result):
         raise ValidationError.single(list(op.path), f"'{op.dotted}' would overflow", "overflow")
-    refused = bound_error(op, result)
+    refused = bound_error(op, current, result)
     if refused is not None:
         raise refused
     return result
 
 
-def bound_error(op: Op, result: int | float) -> ValidationError | None:
+def bound_error(op: Op, current: Any, result: int | float) -> ValidationError | None:
     """The error for an ``inc`` whose result leaves a bound (what every store reports)."""
     for name, bound in op.bounds():
         if not _BOUNDS[name][0](result, bound):
-            change = f"{op.value:+}"
-            msg = f"must be {_BOUNDS[name][1]} {bound}: {op.dotted} {change} would make it {result}"
+            msg = (
+                f"must be {_BOUNDS[name][1]} {bound}: adding {op.value} to {current} "
+                f"would make {op.dotted} {result}"
+            )
             return ValidationError.single(list(op.path), msg, name)
     return None
 
