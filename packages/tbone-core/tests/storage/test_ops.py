@@ -132,3 +132,14 @@ def test_hostile_operators_are_validation_errors(kwargs: dict[str, Any]) -> None
 
     with pytest.raises(ValidationError):
         compile_ops(KitStock, pk="id", **kwargs)
+
+
+async def test_changes_that_are_no_mapping_are_refused() -> None:
+    from tbone.testing.storeops import KitStock
+
+    coll = MemoryStore().collection(KitStock)
+    obj = await coll.insert(KitStock())
+    for bad in (5, "stock", ["stock"]):
+        with pytest.raises(ValidationError):
+            await coll.update_ops(obj.id, bad, inc={"stock": 1})  # type: ignore[arg-type]
+    assert await coll.get(obj.id) == obj

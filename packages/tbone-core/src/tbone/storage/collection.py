@@ -160,7 +160,9 @@ class Collection(Generic[M]):
 
         >>> before, after = await items.update_ops(pk, inc={"stock": -1})  # doctest: +SKIP
         """
-        changes = changes or {}
+        changes = {} if changes is None else changes
+        if not isinstance(changes, Mapping):
+            raise ValidationError.single([], "changes must map field names to values", "type")
         if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
             raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
         ops = compile_ops(
