@@ -23,8 +23,8 @@ The API alone can also be served by the CLI (no page, no seeding)::
     tbone routes examples/bookstore.py:api
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: ``Ref[Author]`` then names this module's
+# Author when the class is made, even when the file is executed more than once (the tests do).
 import argparse
 import os
 from pathlib import Path

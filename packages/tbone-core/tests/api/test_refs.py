@@ -11,7 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
+from referencing import Registry
+from referencing import Resource as SchemaResource
+from referencing.jsonschema import DRAFT202012
 
 from tbone import (
     API,
@@ -401,3 +405,34 @@ async def test_openapi_documents_expand_and_references(api: API):
     author = doc["components"]["schemas"]["Book"]["properties"]["author"]
     assert author == {"type": "string", "x-tbone-ref": "Author", "x-tbone-resource": "authors"}
     assert "expand" not in {p["name"] for p in doc["paths"]["/api/publishers"]["get"]["parameters"]}
+
+
+async def test_openapi_describes_expanded_answers(api: API, client: Client):
+    pub = await api.resource("publishers").insert(Publisher(name="P"))
+    a = await _author(api, "A", publisher=pub.id)
+    hidden = await _author(api, "H", owner="mallory")
+    book = await _book(api, "Dune", a, editors=[a.id, hidden.id])
+    api.resource("publishers").permissions = ()  # type: ignore[misc]  # visible: embedded
+    doc = api.openapi()
+    schemas = doc["components"]["schemas"]
+    assert schemas["BookExpanded"]["properties"]["author"]["anyOf"][1] == {
+        "$ref": "#/components/schemas/AuthorExpanded"
+    }
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:doc", SchemaResource.from_contents(doc, default_specification=DRAFT202012)
+    )
+    ops = doc["paths"]
+    validator: Draft202012Validator
+    for path, where, query in [
+        ("/api/books", "/api/books", "expand=author.publisher,editors"),
+        (f"/api/books/{book.id}", "/api/books/{id}", "expand=author,editors&fields=title"),
+        (f"/api/books/{book.id}", "/api/books/{id}", ""),
+    ]:
+        body = await client.json("GET", path, query=query, status=200)
+        assert "200" in ops[where]["get"]["responses"]
+        pointer = f"/paths/{where.replace('/', '~1')}/get/responses/200/content/application~1json"
+        validator = Draft202012Validator({"$ref": f"urn:doc#{pointer}/schema"}, registry=registry)
+        validator.validate(body)
+    unexpanded = await client.json("GET", f"/api/books/{book.id}", status=200)
+    with pytest.raises(Exception, match="is not valid"):  # the check can fail: a wrong shape
+        validator.validate({**unexpanded, "author": {"name": 3}})

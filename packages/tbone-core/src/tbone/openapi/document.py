@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ..data.ref import SCHEMA_KEY
 from ..resources.action import Action
 from ..resources.auth import SAFE_ACTIONS, BearerToken, IsAuthenticated
+from ..resources.refs import expandable
 from ..resources.resource import Resource
 from .actions import action_body, action_parameters, action_responses
+from .expanded import add_expanded
 from .parameters import detail_parameters, list_parameters, pk_parameter
 from .schemas import (
     PROBLEM_STATUSES,
@@ -53,6 +55,10 @@ def build_openapi(api: API) -> dict[str, Any]:
         resource = api.resources[name]
         schemas.add_model(resource.model)
         schemas.add_envelopes(resource.model, resource.pk)
+        expanded = add_expanded(schemas, resource)
+        if expanded is not None:  # list pages may hold it too
+            page = schemas.schemas[f"{resource.model.__name__}List"]
+            page["properties"]["objects"]["items"]["anyOf"].append(ref(expanded))
         builder = _Operations(resource, bearer, schemas)
         base = f"{api.prefix}/{resource.name}"
         collection, item = builder.collection(), builder.item()
@@ -182,9 +188,13 @@ class _Operations:
         return op
 
     def _detail(self) -> dict[str, Any]:
+        shapes = [ref(self.model), ref(f"{self.model}Fields")]
+        if expandable(self.resource):
+            shapes.append(ref(f"{self.model}Expanded"))
         ok = _json_response(
-            f"The {self.model} (only some fields with `fields=`).",
-            {"anyOf": [ref(self.model), ref(f"{self.model}Fields")]},
+            f"The {self.model} (only some fields with `fields=`, references embedded with "
+            "`expand=`).",
+            {"anyOf": shapes},
         )
         ok["headers"] = {"ETag": header_ref("ETag")}
         not_modified = {
