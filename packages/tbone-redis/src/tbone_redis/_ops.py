@@ -1,11 +1,12 @@
 """The arguments of the ``UPDATE_OPS`` script: the operators, and how each touched indexed or
 unique field's entries follow the write (see ``_scripts``).
 
-Only what the script does exactly is sent to it: ``set``, ``inc`` and ``push`` on any path,
-indexed and unique fields included when set, or when incremented ``int`` fields (the script
-spells an integer's index key and unique value as Python does). The rest (``add_to_set``,
-``pull``, an incremented indexed or unique ``float``, amounts beyond 2^53) is left to the
-store's read + compare-and-swap.
+Only what the script does exactly is sent to it: every operator on any path (``add_to_set``
+and ``pull`` with ``str``/``int``/``float``/``bool`` items), indexed and unique fields included
+when set, or when incremented ``int`` fields (the script spells an integer's index key and
+unique value as Python does). The rest (list operators on a unique field, an incremented
+indexed or unique ``float``, amounts beyond 2^53) is left to the store's read +
+compare-and-swap.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _follows(op: Op) -> bool:
 
 def _sendable(op: Op) -> bool:
     if op.kind in ("add_to_set", "pull"):
-        return False
+        return op.plain_items
     if op.kind == "inc":
         return not op.integer or abs(op.value) <= _BIG
     return True
@@ -86,7 +87,8 @@ def _payload(op: Op) -> list[Any]:
         flat = [x for name, bound in bounds for x in (name, repr(bound))]
         return [repr(op.value), "1" if op.integer else "0", len(bounds), *flat]
     items = [_text(op, item) for item in op.value]
-    limit = "" if op.max_length is None else op.max_length
+    bound = op.min_length if op.kind == "pull" else op.max_length
+    limit = "" if bound is None else bound
     return [limit, len(items), *items]
 
 

@@ -259,8 +259,10 @@ return out
 # Update operators (``_ops`` builds the arguments): the document's JSON text is edited in place,
 # value by value, never decoded and re-encoded whole (cjson would round floats to 14 digits and
 # turn empty lists into objects). ARGV: marker, pk, expected version, n_ops, then per operator:
-# kind (set/inc/push), n_segments, segments, and set: JSON text | inc: amount, is_int, n_bounds,
-# (op, bound)... | push: max_length ("" none), n_items, item JSON texts; then n_index, per indexed
+# kind (set/inc/push/add_to_set/pull), n_segments, segments, and set: JSON text | inc: amount,
+# is_int, n_bounds, (op, bound)... | push, add_to_set: max_length ("" none), n_items, item JSON texts | pull:
+# min_length ("" none), n_items, item JSON texts (items equal stored ones exactly when their
+# JSON texts are equal: both are written by one encoder); then n_index, per indexed
 # field: name, mode ("set": its entries as JSON | "int": the 1-based operator whose result it
 # takes); then n_unique, per unique field: its position in KEYS after 5, mode ("set": the value |
 # "int": the operator). Replies: {'ok', version, before, after}; {'refused', before} when a
@@ -316,6 +318,17 @@ local function count(s, i)
     j = j + 1
   end
 end
+local function elements(text)
+  local out = {}
+  if text == '[]' then return out end
+  local j = 2
+  while true do
+    local e = value_end(text, j)
+    out[#out + 1] = string.sub(text, j, e - 1)
+    if string.sub(text, e, e) == ']' then return out end
+    j = e + 1
+  end
+end
 local function fmt_float(x)
   local t = string.format('%.17g', x)
   if not string.find(t, '[%.eEn]') then t = t .. '.0' end
@@ -357,12 +370,42 @@ for k = 1, tonumber(ARGV[4]) do
     results[k] = new
   else
     if string.sub(text, 1, 1) ~= '[' then return {'refused', before} end
-    local max, ni = ARGV[a], tonumber(ARGV[a + 1])
-    if max ~= '' and count(doc, v) + ni > tonumber(max) then return {'refused', before} end
-    local items = table.concat({unpack(ARGV, a + 2, a + 1 + ni)}, ',')
-    if text == '[]' then new = '[' .. items .. ']'
-    else new = string.sub(text, 1, -2) .. ',' .. items .. ']' end
+    local limit, ni = ARGV[a], tonumber(ARGV[a + 1])
+    local items = {unpack(ARGV, a + 2, a + 1 + ni)}
     a = a + 2 + ni
+    if kind ~= 'push' then
+      local held, kept = {}, {}
+      for _, e in ipairs(elements(text)) do
+        held[e] = true
+        kept[#kept + 1] = e
+      end
+      if kind == 'pull' then
+        local gone = {}
+        for _, item in ipairs(items) do gone[item] = true end
+        local left = {}
+        for _, e in ipairs(kept) do if not gone[e] then left[#left + 1] = e end end
+        if limit ~= '' and #left < tonumber(limit) then return {'refused', before} end
+        items = nil
+        new = '[' .. table.concat(left, ',') .. ']'
+      else
+        local fresh = {}
+        for _, item in ipairs(items) do
+          if not held[item] then
+            held[item] = true
+            fresh[#fresh + 1] = item
+          end
+        end
+        items = fresh
+        if limit ~= '' and #kept + #items > tonumber(limit) then return {'refused', before} end
+      end
+    elseif limit ~= '' and count(doc, v) + ni > tonumber(limit) then
+      return {'refused', before}
+    end
+    if items then
+      if #items == 0 then new = text
+      elseif text == '[]' then new = '[' .. table.concat(items, ',') .. ']'
+      else new = string.sub(text, 1, -2) .. ',' .. table.concat(items, ',') .. ']' end
+    end
   end
   doc = string.sub(doc, 1, v - 1) .. new .. string.sub(doc, vend)
 end

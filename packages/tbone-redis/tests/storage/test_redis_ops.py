@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from tbone.data import Model, field, version_of
 from tbone.errors import DuplicateKey, ValidationError
-from tbone.storage import CollectionSpec, Document, MemoryStore
+from tbone.storage import CollectionSpec, Document, MemoryStore, each
 from tbone.testing.storeops import KitStock
 from tbone_redis import RedisStore
 from tbone_redis.testing import RedisServer
@@ -114,6 +114,11 @@ async def test_pushed_text_is_spliced_verbatim(store: RedisStore) -> None:
     got = await coll.get(1)
     assert got is not None
     assert (got.tags, got.name) == (odd, 'a "quoted" \\ name')
+    got = await coll.update(1, add_to_set={"tags": each(*odd, "new", "new")})
+    assert got.tags == [*odd, "new"]
+    got = await coll.update(1, pull={"tags": each('x"]}', "new", "absent")})
+    assert got.tags == odd[1:]
+    assert await coll.get(1) == got
 
 
 async def test_integers_beyond_2_53_are_exact(redis_server: RedisServer) -> None:

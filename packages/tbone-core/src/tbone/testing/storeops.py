@@ -18,7 +18,7 @@ from tbone.storage.ops import apply_ops, compile_ops
 
 from .kit import Behaviour, behaviour
 
-__all__ = ["BEHAVIOURS", "KitStock", "KitSupplier"]
+__all__ = ["BEHAVIOURS", "KitLists", "KitStock", "KitSupplier"]
 
 
 class KitSupplier(Model):
@@ -104,6 +104,56 @@ async def ops_lists(store: Store) -> None:
     got = await coll.update(obj.id, push={"tags": 'ü \u2603 "q" \\'})
     assert got.tags[-1] == 'ü \u2603 "q" \\'
     assert await coll.get(obj.id) == got
+
+
+class KitLists(Model):
+    """Lists of every plain item type, for list operators compared with the memory store."""
+
+    id: str = field(factory=new_id, primary_key=True)
+    words: list[str] = field(factory=list)
+    flags: list[bool] = field(factory=list)
+    reals: list[float] = field(factory=list)
+    ints: list[int] = field(factory=list)
+    few: list[int] = field(factory=list, min_length=1, max_length=4)
+
+
+_LIST_STEPS: tuple[dict[str, Any], ...] = (
+    {"push": {"words": each("a", "a\u0000b", "", "\u00e9", 'q"\\')}},
+    {"add_to_set": {"words": each("a", "a\u0000b", "a\u0000", "z", "z")}},
+    {"pull": {"words": each("a", "nothing")}},
+    {"pull": {"words": "a\u0000"}},
+    {"add_to_set": {"flags": each(True, False, True)}},
+    {"push": {"flags": True, "reals": each(0.1, 0.30000000000000004, 1.0, -0.0)}},
+    {"pull": {"flags": False}, "add_to_set": {"reals": each(0.3, 1.0, 2.5)}},
+    {"pull": {"reals": each(0.30000000000000004, 1.0)}},
+    {"add_to_set": {"ints": each(1, 2, 1, 2**40)}, "push": {"few": 2}},
+    {"pull": {"ints": 2}, "add_to_set": {"few": each(1, 2, 3)}},
+    {"add_to_set": {"few": each(1, 7, 8)}},  # would make 5 items: refused
+    {"pull": {"few": each(1, 2, 3)}},  # would leave none: refused
+    {"pull": {"few": each(1, 3)}},
+)
+
+
+@behaviour("ops_lists_reference")
+async def ops_lists_reference(store: Store) -> None:
+    """push, add_to_set and pull on str/bool/float/int lists give what the memory store gives,
+    texts with NUL and quotes included; length limits are refused the same way."""
+    from tbone.storage import MemoryStore  # the reference, made here per run
+
+    coll = store.collection(KitLists, "kit_lists")
+    ref = MemoryStore().collection(KitLists, "kit_lists")
+    obj = KitLists(few=[1])
+    await coll.insert(obj)
+    await ref.insert(KitLists(id=obj.id, few=[1]))
+    for step in _LIST_STEPS:
+        outcomes: list[Any] = []
+        for c in (ref, coll):
+            try:
+                outcomes.append((await c.update(obj.id, **step)).to_data(full=True))
+            except ValidationError as exc:
+                outcomes.append([e["type"] for e in exc.errors])
+        assert outcomes[1] == outcomes[0], (step, outcomes)
+    assert (await coll.get(obj.id)) == (await ref.get(obj.id))
 
 
 @behaviour("ops_with_changes")
@@ -300,6 +350,7 @@ async def ops_concurrent_bound(store: Store) -> None:
 BEHAVIOURS: tuple[Behaviour, ...] = (
     ops_inc,
     ops_lists,
+    ops_lists_reference,
     ops_with_changes,
     ops_bounds,
     ops_refused,
