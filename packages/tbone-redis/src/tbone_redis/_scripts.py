@@ -259,16 +259,18 @@ return out
 # Update operators (``_ops`` builds the arguments): the document's JSON text is edited in place,
 # value by value, never decoded and re-encoded whole (cjson would round floats to 14 digits and
 # turn empty lists into objects). ARGV: marker, pk, expected version, n_ops, then per operator:
-# kind (set/inc/push/add_to_set/pull), n_segments, segments, and set: JSON text | inc: amount,
-# is_int, n_bounds, (op, bound)... | push, add_to_set: max_length ("" none), n_items, item JSON texts | pull:
-# min_length ("" none), n_items, item JSON texts (items equal stored ones exactly when their
-# JSON texts are equal: both are written by one encoder); then n_index, per indexed
-# field: name, mode ("set": its entries as JSON | "int": the 1-based operator whose result it
-# takes); then n_unique, per unique field: its position in KEYS after 5, mode ("set": the value |
-# "int": the operator). Replies: {'ok', version, before, after}; {'refused', before} when a
-# limit fails (the caller finds which from the document before); {'slow'} when an integer is
-# beyond 2^53 (Lua numbers are doubles: the caller applies it exactly itself); and those of
-# _CHECK_VERSION, {'dup', u, 0}.
+# kind (set/inc/push/add_to_set/pull), n_segments, segments, then
+#   set: JSON text
+#   inc: amount, is_int, n_bounds, (op, bound)...
+#   push, add_to_set: max_length ("" none), n_items, item JSON texts
+#   pull: min_length ("" none), n_items, item JSON texts
+# (items equal stored elements exactly when their JSON texts are equal: one encoder writes both);
+# then n_index, per indexed field: name, mode ("set": its entries as JSON | "int": the 1-based
+# operator whose result it takes); then n_unique, per unique field: its position in KEYS after
+# 5, mode ("set": the value | "int": the operator). Replies: {'ok', version, before, after};
+# {'refused', before} when a limit fails (the caller finds which from the document before);
+# {'slow'} when an integer is beyond 2^53 (Lua numbers are doubles: the caller applies it
+# exactly itself); and those of _CHECK_VERSION, {'dup', u, 0}.
 UPDATE_OPS = (
     _CHECK_VERSION
     + r"""
