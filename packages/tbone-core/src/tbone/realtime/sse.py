@@ -61,8 +61,15 @@ def _seq_of(text: str) -> str | None:
 
 
 class EventStream:
-    """The server side of one SSE response: frames in through :meth:`put`, bytes out in
-    :meth:`run`. ``first`` is the frame that opens it (the session's id and token)."""
+    """The server side of one SSE response: frames in through :meth:`put`, bytes out through
+    the writer :meth:`run` was given. ``first`` is the frame that opens it (the session's id
+    and token).
+
+    Once running, :meth:`put` writes the frame itself (under a lock shared with the keep-alives),
+    so a frame costs one write and no hand-over to another task; before that, frames queue.
+    Those writes are timed by the loop of :meth:`run`, which ends a stream whose write has
+    taken longer than ``write_timeout`` (a timer per write would cost more than the write).
+    """
 
     status = 200
 
@@ -83,20 +90,30 @@ class EventStream:
         self._last: str | None = None  # the closing frame, once ended
         self._lost = False  # the client went away (or stopped reading)
         self._queue: collections.deque[str] = collections.deque()
+        self._writer: Write | None = None  # set while run() runs
+        self._writing_since: float | None = None  # when the write under way began
+        self._lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
         self._room = asyncio.Event()
         self._on_gone = on_gone
 
     async def put(self, text: str) -> bool:
-        """Queue a frame; waits while the writer is behind. False once the stream is done
-        (the caller keeps the frame for the next stream)."""
-        while len(self._queue) >= _QUEUED and not self.done:
-            self._room.clear()
-            await self._room.wait()
-        if self.done:
-            return False
-        self._queue.append(text)
-        self._wakeup.set()
+        """Send a frame (waiting while the client is behind). False once the stream is done,
+        or when its write failed: the caller keeps the frame for the next stream."""
+        if self._writer is None:
+            return await self._enqueue(text)
+        async with self._lock:
+            if self.done:
+                return False
+            loop = asyncio.get_running_loop()
+            self._writing_since = loop.time()
+            try:
+                await self._writer(sse_event(text))
+            except Exception as exc:  # a failed or timed-out write: gone, or not reading
+                self._fail(exc)
+                return False
+            finally:
+                self._writing_since = None
         return True
 
     def push(self, texts: Iterable[str]) -> None:
@@ -106,7 +123,7 @@ class EventStream:
 
     def take(self) -> list[str]:
         """End the stream and hand back the frames it has not written."""
-        unsent = [text for text in self._queue if text]
+        unsent = list(self._queue)
         self._queue.clear()
         self.end()
         return unsent
@@ -123,17 +140,19 @@ class EventStream:
         False when the client is gone or stopped reading (drop the connection)."""
         watcher = asyncio.ensure_future(self._watch(disconnected)) if disconnected else None
         try:
-            await self._write(write, sse_event(self._first))
+            async with self._lock:
+                self._writer = write
+                await self._write(sse_event(self._first))
             while await self._next():
-                await self._write_queued(write)
+                async with self._lock:
+                    await self._flush()
             if self._last is not None and not self._lost:
-                frames = [t for t in self._queue if t]
-                self._queue.clear()
-                await self._write(write, b"".join(map(sse_event, [*frames, self._last])))
+                async with self._lock:
+                    self._queue.append(self._last)
+                    await self._flush()
             return not self._lost
         except Exception as exc:  # a failed or timed-out write: gone, or not reading
-            log.debug("an event stream ended: %r", exc)
-            self._lost = True
+            self._fail(exc)
             return False
         finally:
             if watcher is not None:
@@ -142,33 +161,63 @@ class EventStream:
 
     # -- internals --------------------------------------------------------------------------
 
+    async def _enqueue(self, text: str) -> bool:
+        while len(self._queue) >= _QUEUED and not self.done:
+            self._room.clear()
+            await self._room.wait()
+        if self.done:
+            return False
+        self._queue.append(text)
+        self._wakeup.set()
+        return True
+
     async def _next(self) -> bool:
-        """Wait for frames (writing keep-alives meanwhile); False once ended."""
+        """Wait for queued frames, writing keep-alives meanwhile and ending a stream whose
+        write is stuck; False once ended."""
+        tick = min(self.keepalive, self.write_timeout)
+        loop = asyncio.get_running_loop()
+        idle_since = loop.time()
         while not self._queue or self.done:
             if self.done:
                 return False
             self._wakeup.clear()
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self.keepalive)
+                async with asyncio.timeout(tick):
+                    await self._wakeup.wait()
             except TimeoutError:
-                self._queue.appendleft("")  # "" stands for a keep-alive comment
+                now = loop.time()
+                since = self._writing_since
+                if since is not None and now - since > self.write_timeout:
+                    raise TimeoutError("a write to the event stream did not finish") from None
+                if self._lock.locked():  # a write is under way: as good as a keep-alive
+                    idle_since = now
+                elif now - idle_since >= self.keepalive:
+                    async with self._lock:
+                        await self._write(_KEEPALIVE)
+                    idle_since = now
         return True
 
-    async def _write_queued(self, write: Write) -> None:
+    async def _flush(self) -> None:
         """Write every queued frame at once; a write that fails leaves them queued, so that
         they are handed back (a frame written into a dead connection is not lost)."""
         texts = list(self._queue)
         self._queue.clear()
         self._room.set()
         try:
-            await self._write(write, b"".join(sse_event(t) if t else _KEEPALIVE for t in texts))
+            await self._write(b"".join(map(sse_event, texts)))
         except BaseException:
             self._queue.extendleft(reversed(texts))
             raise
 
-    async def _write(self, write: Write, data: bytes) -> None:
+    async def _write(self, data: bytes) -> None:
+        assert self._writer is not None
         async with asyncio.timeout(self.write_timeout):
-            await write(data)
+            await self._writer(data)
+
+    def _fail(self, exc: BaseException) -> None:
+        log.debug("an event stream ended: %r", exc)
+        self._lost = True
+        self._stop()
 
     async def _watch(self, disconnected: Disconnected) -> None:
         try:
@@ -186,7 +235,7 @@ class EventStream:
     def _gone(self) -> None:
         """The response is over: hand back the frames that were never written."""
         self._stop()
-        unsent = [text for text in self._queue if text]
+        unsent = list(self._queue)
         self._queue.clear()
         if self._on_gone is not None:
             self._on_gone(self, unsent)
