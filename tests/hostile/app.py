@@ -21,6 +21,7 @@ from tbone import (
     IsAuthenticated,
     Model,
     Q,
+    Ref,
     ValidationError,
     action,
     field,
@@ -40,6 +41,15 @@ class Box(Model, embedded=True):
     label: str = field(default="", max_length=100)
     hidden: str = field(default="", private=True)
     stamp: str = field(default="server", read_only=True)
+
+
+class Counter(Model):
+    num: int = field(primary_key=True)
+    label: str = field(default="", max_length=100)
+    owner: str = field(default="", read_only=True)
+    hits: int = field(default=0, private=True)
+    stock: int = field(default=10, ge=0, le=1000)
+    marks: list[str] = field(factory=list, max_length=20)
 
 
 class Cat(Model, embedded=True):
@@ -74,15 +84,8 @@ class Doc(Model):
     cost: float = field(default=0.0, private=True)
     note: str = field(default="", private=True)
     pet: Cat | Dog | None = None
-
-
-class Counter(Model):
-    num: int = field(primary_key=True)
-    label: str = field(default="", max_length=100)
-    owner: str = field(default="", read_only=True)
-    hits: int = field(default=0, private=True)
-    stock: int = field(default=10, ge=0, le=1000)
-    marks: list[str] = field(factory=list, max_length=20)
+    counter: Ref[Counter] | None = None
+    counters: list[Ref[Counter]] = field(factory=list, max_length=20)
 
 
 class Take(Model, embedded=True):
@@ -173,8 +176,18 @@ def _doc(pk: str, owner: str, title: str, **more: Any) -> dict[str, Any]:
 #: resource name -> the stored documents (full form: private and read-only values included)
 SEED: dict[str, list[dict[str, Any]]] = {
     "docs": [
-        _doc("a1", "alice", "Dune", year=1965, code="A-1", serial=1, tags=["scifi"]),
-        _doc("a2", "alice", "Emma", year=1815, code="A-2", serial=2, tags=["classic"]),
+        _doc("a1", "alice", "Dune", year=1965, code="A-1", serial=1, tags=["scifi"], counter=1),
+        _doc(
+            "a2",
+            "alice",
+            "Emma",
+            year=1815,
+            code="A-2",
+            serial=2,
+            tags=["classic"],
+            counter=3,
+            counters=[1, 3, 2],
+        ),  # counter 3 is bob's: a trusted write; alice's expand must not show it
         _doc("a3", "alice", "Solaris", year=1961, code="A-3", serial=3),
         _doc("b1", "bob", "Kindred", year=1979, code="B-1", serial=11, tags=["classic"]),
         _doc("b2", "bob", "Ficciones", year=1944, code="B-2", serial=12),

@@ -1,11 +1,13 @@
 """Hostile HTTP cases for what goes beyond CRUD (issue 13): custom actions, atomic update
-operators behind them, and tagged unions. Importing the module adds them to
-:data:`.http_corpus.CASES`.
+operators behind them, tagged unions, and references with ``expand``. Importing the module adds
+them to :data:`.http_corpus.CASES`.
 
 ``POST /api/counters/{num}/take`` takes ``n`` (1..100) from a stock that never goes below 0 and
 pushes ``mark`` onto a list of at most 20; ``GET /api/counters/low`` is a collection action.
 ``Doc.pet`` is ``Cat | Dog | None``, tagged by ``kind``; a dog's ``chip`` is private and its
-``vet`` read-only. Every seeded doc holds a dog.
+``vet`` read-only. Every seeded doc holds a dog. ``Doc.counter`` is a ``Ref[Counter]`` and
+``Doc.counters`` a list of them; alice's doc a2 refers (by a trusted write) to bob's counter 3,
+which she must never see through ``expand``.
 """
 
 from __future__ import annotations
@@ -173,3 +175,101 @@ case("union-filter-unknown-path", "GET", "/api/docs?pet.nosuch=1", 400)
 case("union-filter-deep-path", "GET", "/api/docs?pet.kind.x=1", 400)
 case("union-order-by-tag", "GET", "/api/docs?order_by=pet.kind", 400)
 case("union-fields", "GET", "/api/docs?fields=pet", 200)
+
+# -- 17. references and expand: no existence oracle, no leak, bounded ---------------------------
+
+_BOBS = ("bob three",)  # counter 3's label
+for name, value in {
+    "foreign": 3,
+    "missing": 99999,
+    "string": "1",
+    "float": 1.5,
+    "bool": True,
+    "object": {"num": 1},
+    "list": [1],
+    "negative-missing": -1,
+    "huge": 2**70,
+}.items():
+    case(f"ref-post-{name}", "POST", "/api/docs", 422, json={"title": "t", "counter": value})
+    case(f"ref-patch-{name}", "PATCH", "/api/docs/a1", 422, json={"counter": value})
+case("ref-post-overflow", "POST", "/api/docs", 400, raw=b'{"title": "t", "counter": 1e400}')
+case("ref-list-foreign", "POST", "/api/docs", 422, json={"title": "t", "counters": [1, 3]})
+case("ref-list-missing", "POST", "/api/docs", 422, json={"title": "t", "counters": [1, 404]})
+case("ref-list-too-long", "POST", "/api/docs", 422, json={"title": "t", "counters": [1] * 21})
+case("ref-list-mixed", "POST", "/api/docs", 422, json={"title": "t", "counters": [1, "x"]})
+case(
+    "ref-list-wide-missing",
+    "POST",
+    "/api/docs",
+    422,
+    json={"title": "t", "counters": list(range(1000, 1020))},
+)
+case(
+    "ref-bulk-foreign",
+    "POST",
+    "/api/docs",
+    422,
+    json=[{"title": "t", "counter": 1}, {"title": "u", "counter": 3}],
+)
+case(
+    "ref-post-own",
+    "POST",
+    "/api/docs",
+    201,
+    json={"title": "t", "counter": 2, "counters": [1, 2, 10]},
+    stores="clean",
+)
+case("ref-put-foreign", "PUT", "/api/docs/a1", 422, json={"title": "Dune", "counter": 3})
+case(
+    "ref-put-keeps-a-foreign-one",  # a2 already refers to counter 3 (a trusted write): kept as is
+    "PATCH",
+    "/api/docs/a2",
+    (200, 422),
+    json={"title": "Emma"},
+    stores="clean",
+    hides=_BOBS,
+)
+for path in ("/api/docs/a2", "/api/docs"):
+    where = "detail" if path.endswith("a2") else "list"
+    for expand in ("counter", "counters", "counter,counters", "counters,counter,counter"):
+        case(
+            f"expand-{where}-{expand.replace(',', '-')}",
+            "GET",
+            f"{path}?expand={expand}",
+            (200, 400),
+            hides=_BOBS,
+        )
+    case(f"expand-{where}-as-bob", "GET", f"{path}?expand=counter", (200, 404), user="bob")
+    case(f"expand-{where}-anonymous", "GET", f"{path}?expand=counter", 401, user=None)
+    case(
+        f"expand-{where}-fields", "GET", f"{path}?expand=counter&fields=id", (200, 400), hides=_BOBS
+    )
+    case(f"expand-{where}-HEAD", "HEAD", f"{path}?expand=counter", (200, 400))
+for name, expand in {
+    "plain-field": "title",
+    "unknown": "nosuch",
+    "private": "cost",
+    "embedded": "box",
+    "union": "pet",
+    "deeper": "counter.label",
+    "deep-chain": ".".join(["counter"] * 50),
+    "dot-only": ".",
+    "surrogate": "%ED%A0%80",
+    "nul": "counter%00",
+    "many": ",".join(["counter"] * 500),
+    "long": "c" * 5000,
+}.items():
+    case(f"expand-bad-{name}", "GET", f"/api/docs?expand={expand}", (400, 414, 431))
+case("expand-empty-part", "GET", "/api/docs?expand=counter,,counter", (200, 400), hides=_BOBS)
+case("expand-twice", "GET", "/api/docs?expand=counter&expand=counters", (200, 400), hides=_BOBS)
+case("expand-on-counters", "GET", "/api/counters?expand=counter", 400)
+case("expand-on-action", "GET", "/api/counters/low?expand=counter", (200, 400))
+case("expand-with-filter-on-ref", "GET", "/api/docs?counter=3&expand=counter", 400)
+case(
+    "expand-in-post",
+    "POST",
+    "/api/docs?expand=counter",
+    (201, 400),
+    json={"title": "t"},
+    stores="clean",
+)

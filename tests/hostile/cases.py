@@ -66,6 +66,8 @@ class HttpCase:
     problem: bool = True
     #: a 200 list answer must hold exactly this many objects (no leak, no operator smuggled)
     objects: int | None = None
+    #: texts the answer must not hold (another user's data it could leak)
+    hides: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if self.json is not _NO_BODY and self.raw is not None:
@@ -171,6 +173,7 @@ def _check_answer(case: HttpCase, response: httpx.Response, elapsed: float) -> l
         found = len(response.json().get("objects", []))
         if found != case.objects:
             problems.append(f"{found} objects listed, expected {case.objects}: {_text(response)}")
+    problems += [f"the answer shows {text!r}" for text in case.hides if text in response.text]
     if "Traceback" in response.text:
         problems.append("the answer shows a traceback")
     if case.within is not None and elapsed > case.within:

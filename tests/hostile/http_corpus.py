@@ -26,6 +26,8 @@ _PUT_FIELDS = (
     "secret",
     "box.label",
     "pet",
+    "counter",
+    "counters",
 )
 
 
