@@ -47,7 +47,8 @@ ExpandTree = dict[str, "ExpandTree"]
 
 MAX_EXPAND_DEPTH = 3
 MAX_EXPAND_PATHS = 10
-#: how many distinct objects one relation of one page may embed
+#: how many distinct objects one relation of one page may embed, and how many distinct keys
+#: one reference field of one write may name
 MAX_EXPANDED = 1000
 
 
@@ -82,6 +83,12 @@ async def check_references(
         if not wanted:
             continue
         keys = {k for pairs in wanted.values() for _, k in pairs}
+        if len(keys) > MAX_EXPANDED:  # one bounded query per field, on every store
+            raise ValidationError.single(
+                [ref.name],
+                f"at most {MAX_EXPANDED} distinct {target.name} keys per request, got {len(keys)}",
+                "too_many_references",
+            )
         found, _ = await visible(source, target, keys, ctx)
         for index, pairs in wanted.items():
             prefix: list[str | int] = [index] if indexed else []
