@@ -1,19 +1,15 @@
-"""What the Redis Streams channel does beyond the kit: bounds, lost data, URLs, and a client
-resuming through an API after its socket dropped (on one server and on a Cluster)."""
+"""What the Redis Streams channel does beyond the kits: bounds, lost data, URLs (on one server
+and on a Cluster). Resuming through an API is the realtime kit's (test_livekit.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tbone import API, Model, Resource, plugins
+from tbone import plugins
 from tbone.channel import connect_channel
-from tbone.http import Request
-from tbone.realtime import Session
 from tbone_redis import RedisChannel, RedisStreamsChannel
 from tbone_redis.testing import RedisClusterServer, RedisServer, skip_unless_restartable
 
@@ -103,86 +99,3 @@ async def test_a_position_of_another_topic_or_server_is_foreign(url: str) -> Non
         assert await channel.since("b", a) is None  # another topic's epoch
         epoch, number, entry = a.split(".")
         assert await channel.since("a", f"{epoch}.{int(number) + 5}.{entry}") is None
-
-
-class Book(Model):
-    title: str
-    author: str
-    year: int | None = None
-
-
-class BookResource(Resource[Book]):
-    model = Book
-    name = "books"
-    filter_fields = {"author": ["exact"]}
-
-
-class _Peer:
-    """The client end of a sans-io session."""
-
-    def __init__(self, api: API) -> None:
-        self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        request = Request("GET", "/api/ws", "", {})
-        self.session: Session = api.open_session(request, send=self._send, close=self._close)
-
-    async def _send(self, text: str) -> None:
-        await self.frames.put(json.loads(text))
-
-    async def _close(self, code: int, reason: str) -> None:
-        pass
-
-    async def call(self, frame: dict[str, Any]) -> dict[str, Any]:
-        await self.session.receive(json.dumps(frame))
-        return await self.next()
-
-    async def next(self) -> dict[str, Any]:
-        return await asyncio.wait_for(self.frames.get(), 5)
-
-
-async def _connect(api: API) -> _Peer:
-    peer = _Peer(api)
-    assert await peer.session.start()
-    return peer
-
-
-@pytest.fixture
-async def api(url: str) -> AsyncIterator[API]:
-    api = API(channel=_streams(url, prefix=f"api-{id(url)}:"))
-    api.register(BookResource)
-    async with api:
-        yield api
-
-
-HERBERT = {"type": "subscribe", "id": 1, "resource": "books", "filter": {"author": "Herbert"}}
-
-
-async def test_a_client_resumes_after_its_seq_and_misses_nothing(api: API) -> None:
-    books = api.resource("books")
-    first = await _connect(api)
-    await first.call(HERBERT)
-    dune = await books.create({"title": "Dune", "author": "Herbert"})
-    seq = (await first.next())["seq"]
-    await first.session.finish()  # the socket drops; writes go on
-    await books.update(dune.id, {"year": 1965})
-    await books.create({"title": "Emma", "author": "Austen"})
-    await books.create({"title": "Children of Dune", "author": "Herbert"})
-    again = await _connect(api)
-    answer = await again.call({**HERBERT, "after": seq})
-    assert answer.get("resync") is None
-    missed = [await again.next(), await again.next()]
-    assert [(e["event"], e["data"]["title"]) for e in missed] == [
-        ("updated", "Dune"),
-        ("created", "Children of Dune"),
-    ]
-    assert missed[0]["seq"] != missed[1]["seq"]
-    await books.update(dune.id, {"year": 1966})
-    live = await again.next()
-    assert (live["event"], live["data"]["year"]) == ("updated", 1966)  # and live from there
-
-
-async def test_a_foreign_seq_answers_resync_and_goes_live(api: API) -> None:
-    peer = await _connect(api)
-    answer = await peer.call({**HERBERT, "after": "0123456789abcdef.1.1-0"})
-    assert answer["resync"] is True
-    await api.resource("books").create({"title": "Dune", "author": "Herbert"})
-    assert (await peer.next())["event"] == "created"
