@@ -20,6 +20,7 @@ from tbone.errors import (
 )
 
 from .cursor import after, decode_cursor, encode_cursor
+from .matcher import matches
 from .ops import SWAP_ATTEMPTS, UpdateOps, apply_ops, backoff, compile_ops
 from .path import resolve
 from .query import (
@@ -147,6 +148,7 @@ class Collection(Generic[M]):
         add_to_set: Mapping[str, Any] | None = None,
         pull: Mapping[str, Any] | None = None,
         expect_version: int | None = None,
+        where: Q | Node | Mapping[str, Any] | None = None,
     ) -> tuple[M, M]:
         """Apply atomic update operators to one document; return it ``(before, after)``.
 
@@ -157,6 +159,12 @@ class Collection(Generic[M]):
         every occurrence. Everything is checked against the model first, and the limits again
         by the store in the same atomic step as the write: a decrement below ``ge=0`` raises
         ``ValidationError`` and changes nothing, however many writers race.
+
+        ``where`` (a filter: ``Q``, a compiled node, or a mapping of lookups such as
+        ``{"owner": "ann"}``; e.g. a resource's scope) must match the document as it is when
+        the operators apply, else ``NotFound``, as if it did not exist: it is checked on the
+        document read, and the operators then apply only at the version read (retried when
+        another writer got in first).
 
         >>> before, after = await items.update_ops(pk, inc={"stock": -1})  # doctest: +SKIP
         """
@@ -175,14 +183,40 @@ class Collection(Generic[M]):
             pull=pull,
             scoped=self._scoped_fields(),
         )
+        node = _where_node(self, where)
         if not ops.store_checked or not ops.ops:
-            return await self._swap_ops(pk, ops, expect_version)
+            return await self._swap_ops(pk, ops, expect_version, node)
+        if node is not None:
+            return await self._ops_where(pk, ops, expect_version, node)
+        return await self._native_ops(pk, ops, expect_version)
+
+    async def _native_ops(self, pk: Any, ops: UpdateOps, expect_version: int | None) -> tuple[M, M]:
         await self._ready()
         with self._named_duplicates():
             before, after = await self.store.update_ops(
                 self.spec, self._wire_pk(pk), ops, expect_version
             )
         return self._load(before), self._load(after)
+
+    async def _ops_where(
+        self, pk: Any, ops: UpdateOps, expect_version: int | None, where: Node
+    ) -> tuple[M, M]:
+        for attempt in range(SWAP_ATTEMPTS):
+            record = await self._record(pk)
+            self._check_where(pk, record, where)
+            if expect_version is not None and record.version != expect_version:
+                raise _stale(self.spec, pk, expect_version, record.version)
+            try:
+                return await self._native_ops(pk, ops, record.version)
+            except Conflict:
+                if expect_version is not None:
+                    raise
+                await backoff(attempt)
+        raise Conflict(f"{self.spec.name} {pk!r} kept changing; gave up after retries")
+
+    def _check_where(self, pk: Any, record: Record, where: Node | None) -> None:
+        if where is not None and not matches(where, record.doc):
+            raise NotFound(f"no {self.spec.name} document has {self.spec.pk} {pk!r}")
 
     async def _update_changes(
         self, pk: Any, changes: Mapping[str, Any], expect_version: int | None
@@ -195,12 +229,16 @@ class Collection(Generic[M]):
 
         return await self.merge(pk, apply, expect_version=expect_version)
 
-    async def _swap_ops(self, pk: Any, ops: UpdateOps, expect_version: int | None) -> tuple[M, M]:
+    async def _swap_ops(
+        self, pk: Any, ops: UpdateOps, expect_version: int | None, where: Node | None
+    ) -> tuple[M, M]:
         """Operators whose result only the whole model can check: applied in Python, validated,
         written with a version check, retried when another writer got in first."""
         for attempt in range(SWAP_ATTEMPTS):
-            before = await self._current(pk)
-            version = version_of(before)
+            record = await self._record(pk)
+            self._check_where(pk, record, where)
+            before = self._load(record)
+            version = record.version
             if expect_version is not None and version != expect_version:
                 raise _stale(self.spec, pk, expect_version, version or 0)
             after = self.model.from_data(apply_ops(before.to_data(full=True), ops))
@@ -444,6 +482,14 @@ class Collection(Generic[M]):
         for name in fields:
             resolve(self.model, [name], loc="fields")
         return {*fields, self.spec.pk}
+
+
+def _where_node(coll: Collection[Any], where: Q | Node | Mapping[str, Any] | None) -> Node | None:
+    if where is None:
+        return None
+    if isinstance(where, Mapping):
+        return coll.where(**where)
+    return coll.where(where)
 
 
 def _scoped_key(scope: list[Any], value: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from tbone.data import Model, field, new_id, version_of
 from tbone.errors import Conflict, DuplicateKey, NotFound, ValidationError
-from tbone.storage import Collection, Store, each
+from tbone.storage import Collection, Q, Store, each
 from tbone.storage.ops import apply_ops, compile_ops
 
 from .kit import Behaviour, behaviour
@@ -330,6 +330,30 @@ async def ops_concurrent_decrements(store: Store) -> None:
     assert (got.stock, version_of(got)) == (50, 51), (got.stock, version_of(got))
 
 
+@behaviour("ops_where")
+async def ops_where(store: Store) -> None:
+    """``where`` (a scope) must match the document, else NotFound and nothing changes; 50
+    concurrent decrements under one still lose none."""
+    coll = stock(store)
+    mine = await coll.insert(KitStock(stock=60, note="ann"))
+    theirs = await coll.insert(KitStock(stock=5, note="bob"))
+    await _raises(NotFound, coll.update_ops(theirs.id, inc={"stock": -1}, where={"note": "ann"}))
+    await _unchanged(coll, theirs)
+    await _raises(NotFound, coll.update_ops("nope", inc={"stock": -1}, where={"note": "ann"}))
+    before, after = await coll.update_ops(mine.id, inc={"stock": -1}, where=Q(note="ann"))
+    assert (before.stock, after.stock, version_of(after)) == (60, 59, 2)
+    await asyncio.gather(
+        *(coll.update_ops(mine.id, inc={"stock": -1}, where={"note": "ann"}) for _ in range(50))
+    )
+    got = await coll.get(mine.id)
+    assert got is not None
+    assert (got.stock, version_of(got)) == (9, 52)
+    await _raises(
+        Conflict,
+        coll.update_ops(mine.id, inc={"stock": -1}, where={"note": "ann"}, expect_version=1),
+    )
+
+
 @behaviour("ops_concurrent_bound")
 async def ops_concurrent_bound(store: Store) -> None:
     """50 concurrent decrements of a counter at 30 (ge=0): 30 pass, 20 are refused, none
@@ -359,5 +383,6 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     ops_missing,
     ops_unique,
     ops_concurrent_decrements,
+    ops_where,
     ops_concurrent_bound,
 )
