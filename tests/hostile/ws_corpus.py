@@ -376,3 +376,42 @@ case(
     request(1, "POST", "/api/docs", body={"title": "x" * _LIMIT}),
     closed(1009),
 )
+
+# -- beyond CRUD over the socket: actions, references, expand, unions (issue 13) ----------------
+
+_TAKE = "/api/counters/1/take"
+for name, (method, path, body, status) in {
+    "action-take": ("POST", _TAKE, {"n": 1}, 200),
+    "action-take-below-zero": ("POST", _TAKE, {"n": 11}, 422),
+    "action-take-bad-input": ("POST", _TAKE, {"n": "1"}, 422),
+    "action-take-list": ("POST", _TAKE, [{"n": 1}], 422),
+    "action-take-foreign": ("POST", "/api/counters/3/take", {"n": 1}, 404),
+    "action-take-GET": ("GET", _TAKE, None, 405),
+    "action-unknown": ("POST", "/api/counters/1/steal", {}, (404, 405)),
+    "action-low": ("GET", "/api/counters/low", None, 200),
+    "action-low-bad": ("GET", "/api/counters/low?below=x", None, (400, 422)),
+    "ref-foreign": ("POST", "/api/docs", {"title": "t", "counter": 3}, 422),
+    "ref-missing": ("POST", "/api/docs", {"title": "t", "counter": 404}, 422),
+    "expand-bad": ("GET", "/api/docs?expand=title", None, 400),
+    "expand-deep": ("GET", "/api/docs?expand=" + ".".join(["counter"] * 40), None, 400),
+    "union-bad-tag": ("POST", "/api/docs", {"title": "t", "pet": {"kind": "cow"}}, 422),
+    "union-filter": ("GET", "/api/docs?pet.kind=dog", None, 200),
+}.items():
+    extra = {"body": body} if body is not None else {}
+    writes = status == 200 and method == "POST"
+    stores: dict[str, Any] = {"stores": "clean", "may_change": ("stock",)} if writes else {}
+    case(f"beyond-{name}", request(1, method, path, **extra), response(status, 1), **stores)
+for name, options in {
+    "expand": {"expand": "counter"},
+    "expand-list": {"expand": ["counter"]},
+    "expand-number": {"expand": 5},
+    "expand-bad": {"expand": "title"},
+    "expand-deep": {"expand": ".".join(["counter"] * 40)},
+    "expand-wide": {"expand": ",".join(["counter"] * 500)},
+    "expand-snapshot": {"expand": "counter", "snapshot": True},
+    "union-filter": {"filter": {"pet.kind": "dog"}},
+    "union-filter-bad-type": {"filter": {"pet.lives": "x"}},
+    "union-filter-private": {"filter": {"pet.chip": "a1-chip"}},
+    "ref-filter": {"filter": {"counter": 3}},
+}.items():
+    case(f"beyond-subscribe-{name}", subscribe(1, **options), subscribed_or_refused(1))
