@@ -479,3 +479,51 @@ async def test_actions_over_real_servers_and_websockets(transport: str):
             await caller.send(json.dumps(echo))
             answer = json.loads(await asyncio.wait_for(caller.recv(), 10))
             assert answer["body"] == {"got": 1, "via": "websocket", "user": None}
+
+
+# -- atomic operators through the resource ---------------------------------------------------------
+
+
+async def test_update_takes_atomic_operators_after_its_checks(api: API):
+    books = api.resource("books")
+    book = await _book(api)
+    seen: list[tuple[str, int, int | None]] = []
+
+    @api.on_event
+    async def listen(resource: Resource[Any], event: str, obj: Model) -> None:
+        seen.append((event, obj.reviews, None))  # type: ignore[attr-defined]
+
+    await asyncio.gather(*(books.update(book.id, inc={"reviews": 1}) for _ in range(50)))
+    assert (await books.detail(book.id)).reviews == 50  # none lost
+    assert len(seen) == 50
+    assert sorted(r for _, r, _ in seen) == list(range(1, 51))
+    with pytest.raises(ValidationError) as err:
+        await books.update(book.id, {"title": "x"}, inc={"title": 1})
+    assert err.value.errors[0]["loc"] == ["title"]
+    with pytest.raises(ValidationError) as err:  # the scope reads owner: no operator on it
+        await books.update(book.id, {"owner": "eve"}, inc={"reviews": 1}, ctx=Context(api=api))
+    assert err.value.errors[0]["loc"] == ["owner"]
+    hidden = await books.insert(Book(title="X", owner="mallory"))
+    with pytest.raises(NotFound):
+        await books.update(hidden.id, inc={"reviews": 1}, ctx=Context(api=api))
+    guarded = GuardedBooks(api.stores["default"])
+    with pytest.raises(PermissionDenied):  # ReadOnly refuses update to alice
+        await guarded.update(book.id, inc={"reviews": 1}, ctx=Context(api=api, user="alice"))
+    assert (await books.detail(book.id)).reviews == 50  # nothing refused was applied
+
+
+async def test_change_applies_operators_and_announces_the_pre_image(api: API):
+    books = api.resource("books")
+    book = await _book(api)
+    before: list[Any] = []
+
+    async def sink(resource: Any, event: str, obj: Model, prior: Model | None = None) -> None:
+        before.append((event, prior))
+
+    plain = BookResource(api.stores["default"], events=sink)
+    done = await plain.change(book.id, {"status": "sold"}, inc={"reviews": 2})
+    assert (done.status, done.reviews) == ("sold", 2)
+    assert before[0][0] == "updated"
+    assert before[0][1].reviews == 0
+    with pytest.raises(NotFound):
+        await plain.remove("missing")

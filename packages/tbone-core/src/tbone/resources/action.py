@@ -30,12 +30,20 @@ import attrs
 
 from ..data import Model, fields_of
 from ..errors import NotFound, ValidationError
+from .refs import check_references
 
 if TYPE_CHECKING:
     from .context import Context
     from .resource import Resource
 
-__all__ = ["ACTION_METHODS", "RESERVED_ACTION_NAMES", "Action", "action", "actions_of"]
+__all__ = [
+    "ACTION_METHODS",
+    "RESERVED_ACTION_NAMES",
+    "Action",
+    "action",
+    "actions_of",
+    "run_action",
+]
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -213,6 +221,25 @@ def unknown_action(resource: Resource[Any], name: str, detail: bool) -> NotFound
     return NotFound(
         f"{where}{resource.name} has no action {name!r}; its actions: {', '.join(names) or 'none'}"
     )
+
+
+async def run_action(resource: Resource[Any], name: str, pk: Any, data: Any, ctx: Context) -> Any:
+    """:meth:`Resource.call`: every check, then the action."""
+    spec = resource.custom_actions.get(name)
+    if spec is None or (pk is not None) != spec.detail:
+        raise unknown_action(resource, name, pk is not None)
+    await resource.authorize(ctx, name)
+    obj = None
+    if spec.detail:
+        obj = await resource.get_visible(pk, ctx)
+        await resource.authorize(ctx, name, obj)
+    value = spec.parse(data)
+    if isinstance(value, Model):
+        await check_references(resource, [value], ctx)
+    await resource.before_action(ctx, name, obj, value)
+    result = await spec.run(resource, ctx, obj, value)
+    await resource.after_action(ctx, name, result)
+    return result
 
 
 def is_safe(method: str) -> bool:

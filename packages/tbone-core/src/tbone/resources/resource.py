@@ -40,13 +40,14 @@ from ..storage import Node, Q
 from ..storage.lookup import LOOKUPS
 from ..storage.matcher import matches
 from ..storage.params import QueryLimits
-from ..storage.query import Filter, Search, compile_where, parse_order
-from .action import Action, actions_of, check_actions, unknown_action
+from ..storage.query import compile_where, parse_order
+from .action import Action, actions_of, check_actions, run_action
 from .auth import Authenticator, Permission
 from .context import Context, Via
 from .refs import Resolver, check_references, no_resolver, parse_expand
 from .refs import expand as expand_references
 from .rules import rules_for
+from .writes import announced_change, announced_removal, update_with_ops
 
 if TYPE_CHECKING:
     from ..http.message import Request
@@ -367,28 +368,9 @@ class Resource(Generic[M]):
             # None is not "no changes": a PATCH whose body is JSON null is refused like any
             # body that is not an object
             return await self._change("update", pk, data, ctx, expect_version, if_match)
-        ctx = self._context(ctx)
-        await self.authorize(ctx, "update")
-        current = await self._current(pk, ctx, if_match)
-        await self.authorize(ctx, "update", current)
-        self._check_pk(data or {}, current)
-        changes = self.clean_input(data or {})
-        await self.before_update(ctx, current, changes)
-        _refuse_scoped(self, ctx, [*changes, *(k for v in ops.values() for k in v or {})])
-        await self._check_references([self._merged(current, changes, partial=True)], ctx, [current])
-        if if_match is not None:
-            expect_version = version_of(current)
-        try:
-            before, obj = await self.collection.update_ops(
-                pk, changes, **ops, expect_version=expect_version
-            )
-        except Conflict as exc:
-            if if_match is None:
-                raise
-            raise _precondition_failed() from exc
-        await self.after_update(ctx, obj)
-        await self.events(self, "updated", obj, before)
-        return obj
+        return await update_with_ops(
+            self, pk, data, self._context(ctx), ops, expect_version, if_match
+        )
 
     async def delete(
         self,
@@ -425,22 +407,7 @@ class Resource(Generic[M]):
         ...     "publish", book.id, {"at": "2025-01-01"}
         ... )  # doctest: +SKIP
         """
-        ctx = self._context(ctx)
-        spec = self.custom_actions.get(name)
-        if spec is None or (pk is not None) != spec.detail:
-            raise unknown_action(self, name, pk is not None)
-        await self.authorize(ctx, name)
-        obj = None
-        if spec.detail:
-            obj = await self.get_visible(pk, ctx)
-            await self.authorize(ctx, name, obj)
-        value = spec.parse(data)
-        if isinstance(value, Model):
-            await self._check_references([value], ctx)
-        await self.before_action(ctx, name, obj, value)
-        result = await spec.run(self, ctx, obj, value)
-        await self.after_action(ctx, name, result)
-        return result
+        return await run_action(self, name, pk, data, self._context(ctx))
 
     async def expanded(
         self, objs: Sequence[M], expand: str | Sequence[str], ctx: Context | None = None
@@ -485,31 +452,12 @@ class Resource(Generic[M]):
         >>> await self.change(obj.id, {"status": "sold"}, inc={"stock": -1})  # doctest: +SKIP
         """
         ops = {"inc": inc, "push": push, "add_to_set": add_to_set, "pull": pull}
-        if any(v is not None for v in ops.values()):
-            previous, done = await self.collection.update_ops(
-                pk, changes, **ops, expect_version=expect_version
-            )
-            await self.events(self, "updated", done, previous)
-            return done
-        changes = changes or {}
-        before: list[M] = []
-
-        def apply(current: M) -> M:
-            before[:] = [current]
-            return self.model.from_data({**current.to_data(full=True), **changes})  # type: ignore[return-value]  # model is M
-
-        obj = await self.collection.merge(pk, apply, expect_version=expect_version)
-        await self.events(self, "updated", obj, before[0] if before else None)
-        return obj
+        return await announced_change(self, pk, changes, ops, expect_version)
 
     async def remove(self, pk: Any, *, expect_version: int | None = None) -> None:
         """Delete the object and announce ``deleted`` (for action code: no permission or
         hook runs here); ``NotFound`` if it is gone."""
-        obj = await self.collection.get(pk)
-        if obj is None:
-            raise NotFound(f"no {self.name} object has {self.pk} {pk!r}")
-        await self.collection.delete(pk, expect_version=expect_version)
-        await self.events(self, "deleted", obj)
+        await announced_removal(self, pk, expect_version)
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -705,30 +653,6 @@ class Resource(Generic[M]):
         base = stored if partial else {k: stored[k] for k in kept if k in stored}
         merged = rules.carry(stored, base | changes)
         return self.model.from_data(merged)  # type: ignore[return-value]  # model is M
-
-
-def _refuse_scoped(resource: Resource[Any], ctx: Context, fields: Collection[str]) -> None:
-    """Atomic operators cannot be checked against the scope before the store applies them:
-    refuse them on the fields the scope reads."""
-    read = _node_fields(resource.scope_node(ctx))
-    touched = sorted(read & {f.split(".")[0] for f in fields})
-    if touched:
-        raise ValidationError.single(
-            [touched[0]],
-            f"{resource.name}'s scope reads {touched[0]!r}: change it without atomic operators",
-            "scoped_field",
-        )
-
-
-def _node_fields(node: Any) -> set[str]:
-    if node is None:
-        return set()
-    if isinstance(node, Filter):
-        return {str(node.target.path[0])}
-    if isinstance(node, Search):
-        return {str(t.path[0]) for t in node.targets}
-    children = getattr(node, "children", None) or [getattr(node, "child", None)]
-    return set().union(*(_node_fields(c) for c in children))
 
 
 def _precondition_failed() -> PreconditionFailed:
