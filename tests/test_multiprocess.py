@@ -1,9 +1,11 @@
-"""Two server processes, one SQLite file, one Redis channel: events cross processes.
+"""Server processes on one SQLite file share live events: through one Redis channel, and
+through the file itself (the demo's ``sqlite://`` channel, no server at all).
 
 Process A serves on aiohttp and process B on Sanic, both started with ``tbone serve`` on the
 same API module; a WebSocket client on each process hears every write, whichever process it
 went through. The ``redis_server`` fixture (tbone-redis) starts a real redis-server; without
-one the test fails under ``CI`` and is skipped, loudly, elsewhere.
+one that test fails under ``CI`` and is skipped, loudly, elsewhere. The demo
+(``examples/demo.py``) and a ``tbone serve`` of it hear each other's writes with no server.
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ def _free_port() -> int:
 class Worker:
     """One ``tbone serve`` process."""
 
-    def __init__(self, module: Path, server: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, module: Path, server: str, env: dict[str, str], attribute: str = "make_api"
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/api/ws"
         code = "import sys; from tbone.cli import main; sys.exit(main())"
-        args = ["serve", f"{module}:make_api", "--server", server, "--port", str(self.port)]
+        args = ["serve", f"{module}:{attribute}", "--server", server, "--port", str(self.port)]
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, *args],
             env={**os.environ, **env},
@@ -171,3 +175,67 @@ def test_events_cross_processes_through_redis(workers: tuple[Worker, Worker]) ->
             assert on_b.close_code == 1001
 
     asyncio.run(scenario())
+
+
+DEMO = Path(__file__).parent.parent / "examples" / "demo.py"
+
+
+def _demo(*args: str, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(DEMO), "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _watched(watcher: subprocess.Popen[str]) -> list[str]:
+    """The event lines a ``--watch --for`` demo printed before it stopped."""
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    return [line for line in out.splitlines() if "seq=" in line]
+
+
+def _watching(watcher: subprocess.Popen[str]) -> None:
+    assert watcher.stdout is not None
+    line = watcher.stdout.readline()  # printed once it is subscribed
+    assert line.startswith("watching"), line + (watcher.stderr.read() if watcher.stderr else "")
+
+
+@pytest.mark.skipif(
+    "aiohttp" not in {info.name for info in plugins.available("transport")},
+    reason="tbone-aiohttp is not installed",
+)
+def test_the_demo_and_tbone_serve_share_live_events_through_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    served = Worker(DEMO, "aiohttp", {"DEMO_DB": str(db)}, attribute="api")
+    try:
+        served.wait_ready()
+        watcher = _demo("--watch", "--for", "4", db=db)
+        _watching(watcher)
+        book = {"title": "Dune", "author": {"name": "Frank Herbert"}, "year": 1965}
+        made = httpx.post(served.url + "/api/books", json=book)
+        assert made.status_code == 201, made.text
+        (line,) = _watched(watcher)  # written through the served API, heard by the demo
+        assert line.startswith(f"created  {made.json()['id']} 'Dune'"), line
+        seq = line.rsplit("seq=", 1)[1]
+        missed = httpx.post(served.url + "/api/books", json={**book, "title": "Emma"})
+        assert missed.status_code == 201
+        again = _demo("--watch", "--after", seq, "--for", "1", db=db)
+        (replayed,) = _watched(again)  # what it missed while it was not watching
+        assert replayed.startswith(f"created  {missed.json()['id']} 'Emma'"), replayed
+
+        async def hear_the_tour() -> dict[str, Any]:
+            async with connect(served.ws_url, subprotocols=["tbone.v1"]) as ws:
+                await _subscribe(ws)
+                tour = await asyncio.to_thread(_demo, db=db)
+                event = await _event(ws)
+                _, err = await asyncio.to_thread(tour.communicate, timeout=60)
+                assert tour.returncode == 0, err
+                return event
+
+        event = asyncio.run(hear_the_tour())  # written by the demo, heard on the served API
+        assert (event["event"], event["data"]["title"]) == ("created", "Kindred")
+    finally:
+        code, err = served.stop()
+    assert code == 0, err
