@@ -513,7 +513,6 @@ async def test_update_takes_atomic_operators_after_its_checks(api: API):
 
 
 async def test_change_applies_operators_and_announces_the_pre_image(api: API):
-    books = api.resource("books")
     book = await _book(api)
     before: list[Any] = []
 
