@@ -2,13 +2,16 @@
 (the type a path holds, numeric bounds, list lengths, 64-bit integers) in its ``WHERE`` clause.
 
 The operators' paths never overlap (``compile_ops`` refuses that), so every new value is computed
-from the stored ``doc`` and one ``json_set`` call writes them all. Floats are written as 17
-significant digits (``%!.17g``), which read back as the same double: SQLite's own rendering of a
-REAL keeps 15 and would round ``0.1 + 0.2``. ``add_to_set`` and ``pull`` rebuild the list with
-``json_group_array`` over ``json_each``, comparing items by JSON type and JSON text (both sides
-written by one encoder; ``atom`` alone would cut a text at an escaped NUL). Items other than
-``str``/``int``/``float``/``bool`` are not compiled: the store applies those by read +
-compare-and-swap.
+from the stored ``doc`` and ``json_set`` writes them all (nested calls of 50 pairs: SQLite
+functions take at most 127 arguments; updates past 400 conditions go by compare-and-swap).
+
+Floats are written as 17 significant digits (``%!.17g``), which read back as the same double:
+SQLite's own rendering of a REAL keeps 15 and would round ``0.1 + 0.2``.
+
+``add_to_set`` and ``pull`` rebuild the list with ``json_group_array`` over ``json_each``,
+comparing items by JSON type and JSON text (both sides written by one encoder; ``atom`` alone
+would cut a text at an escaped NUL). Items other than ``str``/``int``/``float``/``bool`` are not
+compiled: the store applies those by read + compare-and-swap.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ from ._types import json_path
 __all__ = ["CompiledUpdate", "compile_update"]
 
 _MAX_FLOAT: Final = "1.7976931348623157e308"
+_PAIRS_PER_CALL: Final = 50  # SQLite functions take at most 127 arguments by default
+_MAX_CONDITIONS: Final = 400  # an AND chain as deep as SQLite's expression depth limit allows
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 @attrs.frozen
 class CompiledUpdate:
-    """``SET doc = json_set(doc, <pairs>)`` and ``WHERE <conditions>``, with their parameters."""
+    """``SET doc = <doc>`` and ``WHERE <conditions>``, with their parameters."""
 
-    pairs: str
+    doc: str
     pair_params: list[Any]
     conditions: list[str]
     condition_params: list[Any]
@@ -41,7 +46,7 @@ class CompiledUpdate:
 
 def compile_update(ops: UpdateOps) -> CompiledUpdate | None:
     """The SQL of ``ops``, or ``None`` when one of them has no single-statement form here."""
-    out = CompiledUpdate("", [], [], [])
+    out = CompiledUpdate("doc", [], [], [])
     pairs: list[str] = []
     for op in ops.ops:
         path = json_path(op.path)
@@ -58,7 +63,12 @@ def compile_update(ops: UpdateOps) -> CompiledUpdate | None:
             pairs.append(_add_to_set(op, path, out))
         else:
             pairs.append(_pull(op, path, out))
-    return attrs.evolve(out, pairs=", ".join(pairs))
+    if len(out.conditions) > _MAX_CONDITIONS:
+        return None
+    doc = "doc"
+    for start in range(0, len(pairs), _PAIRS_PER_CALL):
+        doc = f"json_set({doc}, {', '.join(pairs[start : start + _PAIRS_PER_CALL])})"
+    return attrs.evolve(out, doc=doc)
 
 
 def _inc(op: Op, path: str, out: CompiledUpdate) -> str:

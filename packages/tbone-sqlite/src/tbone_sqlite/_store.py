@@ -209,7 +209,7 @@ class SQLiteStore(Store):
         table = _table(spec.name)
         where = " AND ".join(["pk = ?", "version = ?", *compiled.conditions])
         sql = (
-            f"UPDATE {table} SET doc = json_set(doc, {compiled.pairs}), version = version + 1 "
+            f"UPDATE {table} SET doc = {compiled.doc}, version = version + 1 "
             f"WHERE {where} RETURNING version, doc"
         )
         db = await self._connection()

@@ -264,6 +264,10 @@ async def ops_hostile(store: Store) -> None:
         {"changes": {"note": "lone \udfff"}, "inc": {"stock": 1}},
         {"changes": {"note": "\u0000\"'}]"}, "inc": {"counts.x": 1}},
     ]
+    many = await coll.insert(KitStock(counts={f"k{i}": i for i in range(300)}))
+    got = await coll.update(many.id, inc={f"counts.k{i}": 1 for i in range(300)})
+    assert got.counts == {f"k{i}": i + 1 for i in range(300)}
+    assert await coll.get(many.id) == got
     for kwargs in cases:
         current = await coll.get(obj.id)
         assert current is not None
