@@ -19,6 +19,8 @@ from tbone.http.message import Request, Response
 from tbone.realtime import SUBPROTOCOL
 from tbone.realtime.sse import EventStream
 
+from ._stream import serve_stream
+
 if TYPE_CHECKING:
     from tbone.api import API
 
@@ -143,7 +145,7 @@ class TBoneASGI:
         if scope["method"] == "GET":
             opened = await api.open_stream(_to_tbone(scope, "", b""))
             if isinstance(opened, EventStream):
-                await _serve_stream(opened, receive, send)
+                await serve_stream(opened, receive, send)
                 return
             if opened is not None:
                 await _respond(send, opened)
@@ -192,24 +194,6 @@ class TBoneASGI:
 
         session = self.api.open_session(_to_tbone(scope, "GET", b""), send=send_text, close=close)
         await session.run(_message_reader(receive))
-
-
-async def _serve_stream(stream: EventStream, receive: Receive, send: Send) -> None:
-    """The fallback's Server-Sent Events response; core's stream owns the loop."""
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in stream.headers]
-    await send({"type": "http.response.start", "status": stream.status, "headers": headers})
-
-    async def write(data: bytes) -> None:
-        await send({"type": "http.response.body", "body": data, "more_body": True})
-
-    async def disconnected() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    if await stream.run(write, disconnected):
-        with contextlib.suppress(Exception):  # the client may be gone by now
-            await asyncio.wait_for(send({"type": "http.response.body", "body": b""}), CLOSE_TIMEOUT)
-    # else return with the response unfinished: servers drop such a connection
 
 
 def _body_reader(receive: Receive) -> Callable[[], Awaitable[bytes | None]]:
