@@ -273,3 +273,44 @@ case(
     json={"title": "t"},
     stores="clean",
 )
+
+# -- 18. the SSE + POST fallback without a stream of one's own (issue 12) -------------------------
+# (cases with an open session are in test_sse_corpus.py: a case here must get an answer)
+
+_SID = "k" * 32
+for name, (method, path, headers, body) in {
+    "post-unknown-session": ("POST", f"/api/_stream/{_SID}", {"TBone-Stream-Token": "x"}, {}),
+    "post-no-token": ("POST", f"/api/_stream/{_SID}", {}, {"type": "ping"}),
+    "post-empty-id": ("POST", "/api/_stream/", {"TBone-Stream-Token": "x"}, {"type": "ping"}),
+    "post-long-id": ("POST", "/api/_stream/" + "k" * 5000, {}, {"type": "ping"}),
+    "post-surrogate-id": ("POST", "/api/_stream/%ED%A0%80", {}, {"type": "ping"}),
+    "post-nul-id": ("POST", "/api/_stream/%00", {}, {"type": "ping"}),
+    "post-dotdot-id": ("POST", "/api/_stream/..%2F..%2Fdocs", {}, {"title": MARK}),
+    "post-deeper": ("POST", f"/api/_stream/{_SID}/x", {}, {"type": "ping"}),
+    "get-unknown-session": ("GET", f"/api/_stream/{_SID}", {"TBone-Stream-Token": "x"}, None),
+    "get-unknown-with-last-id": (
+        "GET",
+        f"/api/_stream/{_SID}?stream_token=x",
+        {"Last-Event-ID": "garbage"},
+        None,
+    ),
+    "delete-unknown": ("DELETE", f"/api/_stream/{_SID}", {"TBone-Stream-Token": "x"}, None),
+    "delete-root": ("DELETE", "/api/_stream", {}, None),
+    "put-root": ("PUT", "/api/_stream", {}, {"type": "ping"}),
+    "patch-session": ("PATCH", f"/api/_stream/{_SID}", {}, {"type": "ping"}),
+    "post-root": ("POST", "/api/_stream", {}, {"type": "ping"}),
+}.items():
+    options: dict[str, Any] = {"headers": headers}
+    if body is not None:
+        options["json"] = body
+    case(f"sse-{name}", method, path, (400, 401, 403, 404, 405, 413, 414, 431), **options)
+case("sse-open-bad-token", "GET", "/api/_stream?token=wrong", 401, user=None)
+case(
+    "sse-open-bad-bearer",
+    "GET",
+    "/api/_stream",
+    401,
+    user=None,
+    headers={"Authorization": "Bearer wrong"},
+)
+case("sse-open-surrogate-token", "GET", "/api/_stream?token=%ED%A0%80", (400, 401), user=None)
