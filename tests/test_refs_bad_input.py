@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tbone import API, Context, Model, Ref, Resource, action, field, plugins
 from tbone.testing.transport import LiveServer
@@ -150,6 +151,7 @@ def test_hostile_references_and_actions(
                         f"{method} {path[:80]} {kwargs!s:.80}: {got.status_code} {got.text[:200]}"
                     )
             answer = http.get(f"/api/papers/{paper}", params={"expand": "person,coauthors"}).json()
+        failures += _run(server, lambda: _websocket_cases(server.url))
         assert not failures, "\n".join(failures)
         assert answer["person"]["name"] == "seen"
         assert answer["coauthors"] == [None]  # hidden: null, never its fields
@@ -161,6 +163,46 @@ def test_hostile_references_and_actions(
             ]
 
         assert _run(server, stored) == [["p"], ["hidden", "seen"]]  # nothing refused was stored
+
+
+BAD_EXPANDS: list[Any] = [
+    5,
+    [1],
+    {"person": True},
+    ["person"] * 11,
+    "x" * 7000,
+    "person.mentor.mentor.mentor",
+    ["title"],
+    [None],
+]
+
+
+async def _websocket_cases(url: str) -> list[str]:
+    """Bad ``expand`` in subscribe frames: an error frame answering each, the socket kept."""
+    failures = []
+    ws_url = url.replace("http", "ws", 1) + "/api/ws"
+    async with connect(ws_url, subprotocols=["tbone.v1"]) as ws:  # type: ignore[list-item]
+        frames = [
+            {"type": "subscribe", "id": i, "resource": "papers", "snapshot": True, "expand": bad}
+            for i, bad in enumerate(BAD_EXPANDS)
+        ]
+        frames.append({"type": "subscribe", "id": 99, "resource": "papers", "expand": "person"})
+        for frame in frames:
+            await ws.send(json.dumps(frame))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if (answer.get("type"), answer.get("id"), answer.get("status")) != (
+                "error",
+                frame["id"],
+                400,
+            ):
+                failures.append(f"subscribe expand={frame['expand']!s:.60}: {answer}")
+        good = {"type": "subscribe", "id": 100, "resource": "papers", "snapshot": True}
+        await ws.send(json.dumps({**good, "expand": "person,coauthors"}))
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        objects = answer.get("objects") or [{}]
+        if objects[0].get("coauthors") != [None] or objects[0]["person"]["name"] != "seen":
+            failures.append(f"a good expanded snapshot: {answer}")
+    return failures
 
 
 def _run(server: LiveServer, fn: Any) -> Any:
