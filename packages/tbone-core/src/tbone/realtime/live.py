@@ -157,6 +157,9 @@ class LiveSubscription:
         """Send the event now, or hold it while a hand-off is prepared; never one the client
         already has from the hand-off."""
         if self.held is not None:
+            if len(self.held) >= self.session.limits.send_queue:
+                self.session.overflow()  # a hand-off the client does not read: bounded
+                return
             self.held.append(held)
         elif self._is_new(held):
             self.emit(held)

@@ -173,12 +173,18 @@ class Session:
                 len(self._outbox),
                 self._outbox_bytes,
             )
-            self._overflowed = True  # nothing more is queued (or logged) while it closes
-            self._spawn(self.close(CloseCode.POLICY, "send queue overflow"), "overflow close")
+            self.overflow()
             return
         self._outbox.append(text)
         self._outbox_bytes += size
         self._wakeup.set()
+
+    def overflow(self) -> None:
+        """The client does not read what it is sent: close it (1008); it resumes later."""
+        if self._overflowed or self.closed:
+            return
+        self._overflowed = True  # nothing more is queued (or logged) while it closes
+        self._spawn(self.close(CloseCode.POLICY, "send queue overflow"), "overflow close")
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection from the server side."""
