@@ -158,6 +158,9 @@ class MongoStore(Store):
     async def _run(self, where: str, pk: str, call: Awaitable[T]) -> T:
         try:
             return await call
+        except UnicodeEncodeError as exc:  # BSON strings are UTF-8: no lone surrogates
+            msg = f"a text holds a lone UTF-16 surrogate, which MongoDB cannot store: {exc}"
+            raise ValidationError.single([], msg, "surrogate") from exc
         except DRIVER_ERRORS as exc:
             if self.closed:
                 raise StoreUnavailable(f"the MongoDB store {self!r} is closed") from exc
@@ -321,11 +324,7 @@ class MongoStore(Store):
             conditions.append(_at_version(expect_version))
         filter_ = {**_key(codec, pk), "$and": conditions}
         call = self._coll(spec).find_one_and_update(filter_, compiled.update)
-        try:
-            found: dict[str, Any] | None = await self._run(spec.name, spec.pk, call)
-        except UnicodeEncodeError as exc:  # BSON strings are UTF-8: no lone surrogates
-            msg = f"a text holds a lone UTF-16 surrogate, which MongoDB cannot store: {exc}"
-            raise ValidationError.single([], msg, "surrogate") from exc
+        found: dict[str, Any] | None = await self._run(spec.name, spec.pk, call)
         return found
 
     async def _unversioned(self, spec: CollectionSpec, codec: Codec, pk: Any) -> bool:

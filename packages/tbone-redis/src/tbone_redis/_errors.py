@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from tbone.errors import ChannelUnavailable, StoreUnavailable
+from tbone.errors import ChannelUnavailable, StoreUnavailable, ValidationError
 
 __all__ = ["DRIVER_ERRORS", "channel_errors", "safe_url", "store_errors"]
 
@@ -45,6 +45,9 @@ def store_errors(url: str, doing: str) -> Iterator[None]:
     """Re-raise driver errors met while ``doing`` something as ``StoreUnavailable``."""
     try:
         yield
+    except UnicodeEncodeError as exc:  # redis-py sends texts as UTF-8: no lone surrogates
+        msg = f"a text holds a lone UTF-16 surrogate, which Redis cannot store: {exc}"
+        raise ValidationError.single([], msg, "surrogate") from exc
     except DRIVER_ERRORS as exc:
         raise StoreUnavailable(
             f"redis store {safe_url(url)}: could not {doing}: {exc}. "

@@ -255,6 +255,37 @@ async def closed_unavailable(store: Store) -> None:
     await _raises(StoreUnavailable, coll.count())
 
 
+@behaviour("lone_surrogates")
+async def lone_surrogates(store: Store) -> None:
+    """A text holding a lone UTF-16 surrogate (Python allows it; UTF-8 has no form for it) is
+    stored and read back exactly, or refused with ``ValidationError``; nothing else is stored
+    and the store keeps serving."""
+    coll = books(store, "kit_surrogates")
+    kept = await coll.insert(dune(title="kept", isbn=None))
+    for text in ("\ud800", "a\udfffb", "\udc00\ud800"):
+        try:
+            stored = await coll.insert(dune(title=text, isbn=None))
+        except ValidationError:
+            pass
+        else:
+            assert (await coll.get(stored.id)) == stored
+        fresh = await coll.get(kept.id)
+        assert fresh is not None
+        try:
+            await coll.replace(
+                dune(id=kept.id, title=text, isbn=None), expect_version=version_of(fresh)
+            )
+        except ValidationError:
+            assert (await coll.get(kept.id)) == fresh
+        else:
+            got = await coll.get(kept.id)
+            assert got is not None
+            assert got.title == text
+            await coll.replace(
+                dune(id=kept.id, title="kept", isbn=None), expect_version=version_of(got)
+            )
+
+
 BEHAVIOURS: tuple[Behaviour, ...] = tuple(
     v for v in list(globals().values()) if isinstance(v, Behaviour)
 )
