@@ -82,8 +82,8 @@ def _other() -> list[_Spec]:
     return [
         ("6. orjson fast path: encode speed-up on a 20-item list page",
          "json/encode/list page, 20 x 12 fields", "speed-up", 1.0, True),
-        ("6. orjson fast path: decode speed-up on a create body",
-         "json/decode/create body", "speed-up", 1.0, True),
+        ("6. orjson fast path: encode speed-up on a detail body",
+         "json/encode/detail, 12 fields", "speed-up", 1.0, True),
         ("issue 10: dispatch, 10,000 non-matching subscriptions vs 10",
          "dispatch/10,000 subscriptions, 1 concerned", "vs 10", 2.0, False),
     ]  # fmt: skip

@@ -51,6 +51,8 @@ REFUSED = [
     '"\\ud800"',  # a lone high surrogate
     '{"name": "x\\udc00y"}',  # a lone low surrogate, inside an object
     '["\\ud83d"]',  # a high surrogate with no low one after it
+    '{"\\ud800": 1}',  # in a key
+    '[{"a": [1, {"b": ["ok", "\\udfff"]}]}]',  # deep down
     "1e400",
     '{"n": -1e400}',
     "[123e999]",

@@ -150,20 +150,36 @@ def decode(text: str, *, max_depth: int = MAX_DEPTH, what: str = "the JSON") -> 
 
 
 def _check(value: Any, max_depth: int, surrogates: bool, what: str) -> None:
+    # Only containers go on the stack, strings are checked where they are met: a walk of a
+    # 20-object page costs a tenth of pushing every key and value.
+    if type(value) is str:
+        _check_text(value, surrogates, what)
+        return
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            if surrogates and not _is_unicode(item):
-                raise BadRequest(
-                    f"{what} holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text",
-                    slug="malformed-json",
-                )
-        elif isinstance(item, dict | list):
-            if depth >= max_depth:
-                raise _too_deep(what, max_depth)
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+        if depth >= max_depth:
+            raise _too_deep(what, max_depth)
+        if type(item) is dict:
+            if surrogates:
+                for key in item:
+                    _check_text(key, surrogates, what)
+            item = item.values()
+        for child in item:
+            kind = type(child)
+            if kind is str:
+                if surrogates:
+                    _check_text(child, surrogates, what)
+            elif kind is dict or kind is list:
+                stack.append((child, depth + 1))
+
+
+def _check_text(text: str, surrogates: bool, what: str) -> None:
+    if surrogates and not _is_unicode(text):
+        raise BadRequest(
+            f"{what} holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text",
+            slug="malformed-json",
+        )
 
 
 def _is_unicode(text: str) -> bool:
