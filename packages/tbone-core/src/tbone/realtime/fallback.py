@@ -67,6 +67,7 @@ class Streams:
         self.cors = cors
         self.sessions: dict[str, StreamSession] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._opening = 0  # sessions being authenticated: they count towards the cap
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -101,7 +102,7 @@ class Streams:
         return None  # deeper paths: handle() answers 404
 
     async def _new(self, request: Request) -> Response | EventStream:
-        if len(self.sessions) >= self.options.max_sessions:
+        if len(self.sessions) + self._opening >= self.options.max_sessions:
             raise HTTPError(
                 503,
                 f"this server holds its limit of {self.options.max_sessions} stream sessions; "
@@ -110,7 +111,12 @@ class Streams:
                 slug="too-many-sessions",
             )
         stream_session = StreamSession(self, request, self.open_session)
-        if not await stream_session.session.start():
+        self._opening += 1
+        try:
+            started = await stream_session.session.start()
+        finally:
+            self._opening -= 1
+        if not started:
             return self._refusal(request, stream_session)
         self.sessions[stream_session.id] = stream_session
         first = {
@@ -127,7 +133,10 @@ class Streams:
         first = {"type": "session", "session": session_id, "resumed": True}
         stream = self._stream(request, stream_session, first, after)
         if after is not None:
-            await stream_session.resume(after)
+            try:
+                await stream_session.resume(after)
+            except Exception:  # the stream still serves what comes next
+                log.exception("replaying the events a resumed stream missed failed")
         return stream
 
     def _stream(
