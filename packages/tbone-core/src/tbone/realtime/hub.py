@@ -220,10 +220,20 @@ class EventHub:
                 if not waiting:
                     del self._waiting[key]
 
-    async def history(self, after: str) -> list[Message] | None:
+    async def history(
+        self, after: str, resource: Resource[Any] | None = None
+    ) -> list[Message] | None:
         """The channel's messages after position ``after``; None when its history does not
         reach back there (positions this hub made up itself never do, nor does a channel that
-        keeps no history: it may have skipped publishing while nobody listened)."""
+        keeps no history: it may have skipped publishing while nobody listened).
+
+        Always None for a ``resource`` whose store reports its own changes (``watch``): those
+        events never go through the channel, and their positions are this hub's alone (a
+        change stream's resume token is per process and the store may not keep pre-images),
+        so a resume of it is answered resync, honestly, instead of replaying nothing.
+        """
+        if resource is not None and resource.store.supports("watch"):
+            return None
         if after.startswith(self._epoch) or not self.channel.keeps_history:
             return None
         return await self.channel.since(self.topic, after)

@@ -341,7 +341,7 @@ class Session:
         query: ListQuery | None,
         start: str | None,
     ) -> None:
-        past = await self.hub.history(after) if after is not None else None
+        past = await self.hub.history(after, sub.resource) if after is not None else None
         if past is not None and len(past) > min(self.limits.max_replay, self.hub.max_replay):
             past = None  # too long a gap to replay: the client re-snapshots (bounded work)
         fresh: list[Held]

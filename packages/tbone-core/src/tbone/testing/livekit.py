@@ -157,7 +157,10 @@ class LiveRun:
         )
         api.register(KitBooks)
         async with api:
-            self.history = api.hub.channel.keeps_history
+            # a store that reports its own changes (watch) sends no event through the
+            # channel: its resumes are answered resync, whatever the channel keeps
+            watched = _books(api).store.supports("watch")
+            self.history = api.hub.channel.keeps_history and not watched
             yield api
 
     async def connect(self, api: API, token: str | None = None) -> Peer:
