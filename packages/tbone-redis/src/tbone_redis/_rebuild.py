@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from ._client import Client
 from ._index import Indexes
 
 __all__ = ["REINDEX_BATCH", "ensure_indexes"]
@@ -28,7 +28,7 @@ _ATTEMPTS = 2
 
 
 async def ensure_indexes(
-    client: Redis,
+    client: Client,
     keys: list[str],
     scripts: dict[str, AsyncScript],
     indexes: Indexes,
@@ -49,7 +49,7 @@ async def ensure_indexes(
 
 
 async def _reindex_all(
-    client: Redis, keys: list[str], reindex: AsyncScript, indexes: Indexes
+    client: Client, keys: list[str], reindex: AsyncScript, indexes: Indexes
 ) -> None:
     docs_key, ivals_key = keys[0], keys[3]
     batch: list[Any] = []

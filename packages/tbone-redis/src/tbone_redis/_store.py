@@ -32,7 +32,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, ValidationError
@@ -41,6 +40,7 @@ from tbone.storage.ops import UpdateOps, apply_ops
 from tbone.storage.query import Node
 
 from . import _scripts
+from ._client import Client, connect
 from ._errors import safe_url, store_errors
 from ._index import Indexes
 from ._ops import op_args
@@ -72,7 +72,8 @@ class RedisStore(Store):
     def __init__(self, url: str = "redis://localhost:6379/0", *, prefix: str = "tbone:") -> None:
         self.url = url
         self.prefix = prefix
-        self._client: Redis | None = None
+        self.cluster = False
+        self._client: Client | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._open_lock = asyncio.Lock()
         self._plans: dict[str, tuple[CollectionSpec, Planner]] = {}
@@ -93,14 +94,7 @@ class RedisStore(Store):
         async with self._open_lock:
             if self._client is not None:
                 return
-            with store_errors(self.url, "parse the URL"):
-                client = Redis.from_url(self.url)
-            try:
-                with store_errors(self.url, "connect"):
-                    await client.ping()
-            except BaseException:
-                await client.aclose()
-                raise
+            client, self.cluster = await connect(self.url, store_errors)
             self._scripts = {
                 name: client.register_script(getattr(_scripts, name))
                 for name in ("INSERT", "REPLACE", "DELETE", "FIND", "REINDEX", "MARK", "UPDATE_OPS")
@@ -295,7 +289,7 @@ class RedisStore(Store):
             raise DuplicateKey(f"{spec.name}: {field} {value!r} already exists", field=field)
         raise DuplicateKey(f"{spec.name}: {field} {value!r} is already taken", field=field)
 
-    async def _ready(self) -> Redis:
+    async def _ready(self) -> Client:
         self._check_open()
         if self._client is None:
             await self.open()

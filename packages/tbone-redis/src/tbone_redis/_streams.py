@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 
 from tbone.channel import Channel, Message, Subscription
 from tbone.errors import ChannelUnavailable
 
+from ._client import Client, connect, make_client
 from ._errors import channel_errors, safe_url
 from ._streamkeys import HEAD, PUBLISH, SINCE, Position, keys_of, parse_id
 from ._streamreader import StreamReader, StreamSubscription
 
 __all__ = ["RedisStreamsChannel"]
 
-Client = Redis | RedisCluster
 _OPTIONS = ("history", "history_age")
 
 
@@ -205,32 +204,14 @@ class RedisStreamsChannel(Channel):
         return self._client
 
     def _make_client(self) -> Client:
-        options: dict[str, Any] = {"protocol": 2}  # the readers parse RESP2 replies
-        if self.cluster:
-            return RedisCluster.from_url(self._driver_url, **options)
-        return Redis.from_url(self._driver_url, **options)
+        return make_client(self._driver_url, self.cluster, protocol=2)  # readers parse RESP2
 
     async def _connect(self) -> Client:
-        with channel_errors(self.url, "parse the URL"):
-            single = self._make_client()
-        try:
-            with channel_errors(self.url, "connect"):
-                info = await single.info("cluster")
-        except BaseException:
-            await single.aclose()
-            raise
-        if not info.get("cluster_enabled"):
-            return single
-        await single.aclose()
-        self.cluster = True
-        cluster = self._make_client()
-        try:
-            with channel_errors(self.url, "connect to the cluster"):
-                await cluster.initialize()
-        except BaseException:
-            await cluster.aclose()
-            raise
-        return cluster
+        def errors(_: str, doing: str) -> AbstractContextManager[None]:
+            return channel_errors(self.url, doing)  # the URL as given, +streams and options
+
+        client, self.cluster = await connect(self._driver_url, errors, protocol=2)
+        return client
 
     def _check_open(self) -> None:
         if self.closed:
