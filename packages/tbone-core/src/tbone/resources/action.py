@@ -82,7 +82,9 @@ class Action:
     @property
     def summary(self) -> str:
         doc = inspect.getdoc(self.function)
-        return doc.strip().splitlines()[0] if doc else f"The {self.name} action"
+        if not doc:
+            return f"The {self.name} action"
+        return " ".join(doc.split("\n\n", 1)[0].split())  # the first paragraph, on one line
 
     async def run(self, resource: Resource[Any], ctx: Context, obj: Any, data: Any) -> Any:
         if self.detail:
