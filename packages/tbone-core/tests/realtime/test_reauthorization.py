@@ -1,12 +1,14 @@
-"""Re-authorization over real WebSockets: after an ``auth`` frame, a subscription that goes on
-is sent ``left`` (the key only) for every object its client holds that the new identity may
-not see, and ``resync`` when it held more than the server remembers."""
+"""Re-authorization over real WebSockets: after an ``auth`` frame (or when the credentials
+expire), a subscription that goes on is sent ``left`` (the key only) for every object its
+client holds that the new identity may not see, and ``resync`` when it held more than the
+server remembers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -204,3 +206,54 @@ async def test_the_connection_budget_is_shared_by_its_subscriptions() -> None:
                 (first, "left"),
                 (second, "resync"),
             ]
+
+
+class Expiring(BearerToken):
+    """Tokens that say when they expire: ``expires_at(user)``, a Unix time."""
+
+    async def authenticate(self, request: Any) -> Any:
+        user = await super().authenticate(request)
+        return None if user is None else {**user, "until": time.time() + 0.5}
+
+    def expires_at(self, user: Any) -> float:
+        until: float = user["until"]
+        return until
+
+
+class PublicDocs(DocResource):
+    """Anonymous users may read, and see only the public team's docs."""
+
+    permissions = (IsAuthenticated(read_anonymously=True), Cleared())
+
+    def scope(self, ctx: Context) -> Q | None:
+        if ctx.trusted:
+            return None
+        return Q(team__in=ctx.user["teams"]) if ctx.user else Q(team="public")
+
+
+class Private(DocResource):
+    name = "private"
+
+
+async def test_when_the_token_expires_subscriptions_are_rechecked_as_anonymous() -> None:
+    api = API(authenticator=Expiring(TOKENS))
+    api.register(PublicDocs)
+    api.register(Private)
+    with LiveServer("aiohttp", api) as server:
+        await _create(server, title="p", team="public")  # what anonymous users see
+        red = await _create(server, title="r", team="red")
+        async with _client(server) as client:
+            await client.call({"type": "subscribe", "resource": "private"})
+            docs = (await client.subscribe(snapshot=True))["subscription"]
+            assert {o["id"] for o in (await client.subscribe(snapshot=True))["objects"]} == {red}
+            frames = [await client.next(wait=5) for _ in range(4)]
+            told = frames[0]
+            assert (told["type"], told["id"], told["status"]) == ("error", None, 401)
+            assert "expired" in told["body"]["detail"]
+            ended = next(f for f in frames if f["type"] == "error" and "subscription" in f)
+            assert (ended["subscription"], ended["status"]) == ("s1", 401)
+            lefts = {(f["subscription"], f["pk"]) for f in frames if f.get("event") == "left"}
+            assert lefts == {(docs, red), ("s3", red)}
+            await client.nothing()
+            await client.until_authenticated("full")  # new credentials: a new expiry
+            assert (await client.next(wait=5))["status"] == 401

@@ -15,6 +15,7 @@ import collections
 import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from ..resources.context import Context
 from ..resources.refs import expand, parse_expand
 from ..resources.resource import ListQuery
 from ..storage.params import parse_filter
-from .frames import error_frame, parse_frame
+from .frames import error_frame, parse_frame, simple_error
 from .limits import CloseCode, Limits
 from .live import EVENTS, Budget, Held, Holdings, LiveSubscription
 
@@ -95,6 +96,10 @@ class Session:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self._budget = Budget(limits.tracked_objects_per_connection)
+        # subscribe, unsubscribe and re-authorization take turns (an expiry comes on its own)
+        self._control_turn = asyncio.Lock()
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expired = False  # the handshake's own credentials count no more
         self._last_seen = 0.0
         # Replies to the client's own frames may fill half the send queue; past that the
         # session stops reading from it (TCP back-pressure) and the other half stays free
@@ -127,6 +132,7 @@ class Session:
         self._spawn(self._write_loop(), "writer")
         self._spawn(self._watch_idle(), "idle watchdog")
         self.hub.attach(self)
+        self._watch_expiry()
         return True
 
     async def receive(self, data: str | bytes) -> None:
@@ -216,7 +222,8 @@ class Session:
             self._spawn(self._request(frame), "request")
         else:
             try:
-                await self._control(kind, frame)
+                async with self._control_turn:
+                    await self._control(kind, frame)
             except Exception as exc:  # answered as an error frame, like HTTP answers a problem
                 self.enqueue(error_frame(frame.get("id"), *self._problem(exc)))
 
@@ -231,9 +238,40 @@ class Session:
             if not isinstance(token, str) or not token:
                 raise FrameError("an auth frame needs a 'token' string", frame["id"])
             self.user = await self._authenticate(self.authenticator, token)
-            self._token = token
+            self._token, self._expired = token, False
             await self._reauthenticate()
+            self._watch_expiry()
             self.enqueue(encode({"type": "authenticated", "id": frame["id"]}))
+
+    def _watch_expiry(self) -> None:
+        """When the authenticator tells when the user's credentials expire
+        (``expires_at(user)``, a Unix time), re-authorize everything at that moment."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        expires_at = getattr(self.authenticator, "expires_at", None)
+        when = expires_at(self.user) if expires_at is not None and self.user is not None else None
+        if when is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, float(when) - time.time())
+        self._expiry = loop.call_later(delay, self._on_expiry)
+
+    def _on_expiry(self) -> None:
+        self._spawn(self._expire(), "token expiry")
+
+    async def _expire(self) -> None:
+        """The credentials expired: the connection goes on anonymously, told so with an error
+        frame (401); every subscription is re-checked as anonymous (ended, or sent ``left``
+        for what anonymous users may not see), until an ``auth`` frame brings new ones."""
+        async with self._control_turn:
+            self._expiry = None
+            if self.closed:
+                return
+            self._token, self.user, self._expired = None, None, True
+            detail = "the credentials of this connection expired; send an auth frame"
+            self.enqueue(simple_error(None, 401, detail))
+            await self._reauthenticate()
 
     async def _request(self, frame: dict[str, Any]) -> None:
         try:
@@ -271,6 +309,8 @@ class Session:
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             raise FrameError("'headers' must be an object of strings", frame["id"])
         merged = {k: v for k, v in self.request.headers.items() if k not in _CONNECTION_HEADERS}
+        if self._expired:
+            merged.pop("authorization", None)
         if self._token is not None:
             merged["authorization"] = f"Bearer {self._token}"
         merged.update({k.lower(): v for k, v in headers.items()})
@@ -450,9 +490,11 @@ class Session:
         """The opening request, carrying ``token`` or that of the latest ``auth`` frame."""
         request = self.request
         token = token or self._token
-        if token is None:
+        if token is None and not self._expired:
             return request
-        headers = {**dict(request.headers.items()), "authorization": f"Bearer {token}"}
+        headers = {k: v for k, v in request.headers.items() if k != "authorization"}
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
         return Request(request.method, request.path, request.query_string, headers, b"")
 
     async def _context(self, resource: Resource[Any]) -> Context:
@@ -513,6 +555,9 @@ class Session:
         task.add_done_callback(self._tasks.discard)
 
     def _forget(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         for sub in list(self.subscriptions.values()):
             self._drop(sub)
         self.hub.detach(self)
