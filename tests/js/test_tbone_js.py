@@ -137,5 +137,27 @@ def test_tbone_js_against_a_live_server(
             timeout=160,
             check=False,
         )
+        leftover = _sessions_left(server)
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
     assert "fail 0" in result.stdout, result.stdout
+    assert leftover == (0, 0), (
+        f"(stream sessions, sessions) left after every client closed: {leftover}"
+    )
+
+
+def _sessions_left(server: LiveServer, wait: float = 10.0) -> tuple[int, int]:
+    """Sessions still open on the server, once they had ``wait`` seconds to end: a closed
+    fallback client ends its session (DELETE) instead of letting it wait to expire."""
+
+    async def count() -> tuple[int, int]:
+        return len(server.api.streams), len(server.api.hub.sessions)
+
+    async def settle() -> tuple[int, int]:
+        deadline = asyncio.get_running_loop().time() + wait
+        while (found := await server.call(count)) != (0, 0):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        return found
+
+    return asyncio.run(settle())
