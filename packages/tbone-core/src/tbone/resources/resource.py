@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 
 import attrs
 
-from ..data import Converter, Model, fields_of, pk_of, version_of
+from ..data import Model, fields_of, pk_of, version_of
 from ..data.ref import references_of
 from ..errors import (
     ActionNotAllowed,
@@ -37,12 +37,12 @@ from ..errors import (
     ValidationError,
 )
 from ..storage import Node, Q
-from ..storage.lookup import LOOKUPS
 from ..storage.matcher import matches
 from ..storage.params import QueryLimits
-from ..storage.query import compile_where, parse_order
-from .action import Action, actions_of, check_actions, run_action
+from ..storage.query import compile_where
+from .action import Action, actions_of, run_action
 from .auth import Authenticator, Permission
+from .config import check_config
 from .context import Context, Via
 from .refs import Resolver, check_references, no_resolver, parse_expand
 from .refs import expand as expand_references
@@ -168,32 +168,7 @@ class Resource(Generic[M]):
     @classmethod
     def check_config(cls) -> None:
         """Refuse a misconfigured resource when it is registered, naming what is wrong."""
-        where = f"{cls.__name__}"
-        if not isinstance(getattr(cls, "model", None), type) or not issubclass(cls.model, Model):
-            raise TypeError(f"{where}.model must be a tbone.Model subclass")
-        pk_of(cls.model)  # embedded models cannot be resources
-        unknown = set(cls.actions) - set(ACTIONS)
-        if unknown:
-            raise TypeError(f"{where}.actions has unknown actions {sorted(unknown)}; use {ACTIONS}")
-        for path, lookups in cls.filter_fields.items():
-            bad = set(lookups) - set(LOOKUPS)
-            if bad:
-                raise TypeError(
-                    f"{where}.filter_fields[{path!r}] has unknown lookups {sorted(bad)}"
-                )
-            compile_where(cls.model, Q(**{f"{path.replace('.', '__')}__exists": True}))
-            _refuse_hidden(cls, "filter_fields", path)
-        parse_order(cls.model, [*cls.order_fields, *cls.default_order])
-        for key in cls.order_fields:
-            _refuse_hidden(cls, "order_fields", key)
-        for key in cls.default_order:
-            _refuse_hidden(cls, "default_order", key.lstrip("-"))
-        for name in cls.search_fields:
-            compile_where(cls.model, Q(**{f"{name.replace('.', '__')}__icontains": "x"}))
-            _refuse_hidden(cls, "search_fields", name)
-        if not 0 < cls.page_size <= cls.max_page_size:
-            raise TypeError(f"{where}: page_size must be between 1 and max_page_size")
-        check_actions(cls, cls.custom_actions, Resource)
+        check_config(cls)
 
     # -- overridable behaviour ------------------------------------------------------------------
 
@@ -657,32 +632,3 @@ class Resource(Generic[M]):
 
 def _precondition_failed() -> PreconditionFailed:
     return PreconditionFailed("If-Match names no current version of this object; read it again")
-
-
-def _refuse_hidden(resource: type[Resource[Any]], option: str, path: str) -> None:
-    """Private and write-only fields cannot be filtered, ordered or searched on: each would
-    answer questions about values no client may read."""
-    models: list[Any] = [resource.model]
-    for name in path.split("."):
-        # every member of a tagged union (Cat | Dog) that declares the field is checked
-        infos = [i for m in models if (i := fields_of(m).get(name)) is not None]
-        if not infos:
-            return  # past the declared models (untyped data): nothing hidden there
-        for info in infos:
-            if info.options.private or info.options.write_only:
-                raise TypeError(
-                    f"{resource.__name__}.{option} names {path!r}, but {name!r} is "
-                    f"{'private' if info.options.private else 'write-only'}: clients could "
-                    "learn its values from which objects match. Remove it from the option."
-                )
-        models = [m for info in infos for m in _held_models(info.converter)]
-
-
-def _held_models(conv: Converter) -> list[Any]:
-    """The models a field holds: its model, a union's members, or those of its items."""
-    for each in (conv, conv.item):
-        if each is not None and each.union is not None:
-            return list(each.union.members)
-        if each is not None and each.model is not None:
-            return [each.model]
-    return []
