@@ -14,9 +14,9 @@ import math
 import types
 import typing
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -52,6 +52,12 @@ class Converter:
     guard: Constraints | None = None
     #: the tag and members of a union of models (``Cat | Dog``), told apart by the tag's value
     union: Tagged | None = None
+    #: what generated code may do itself instead of calling ``load`` (see ``codegen``):
+    #: ``"model"``, call the nested model's compiled load on a dict; ``"list"``, load the
+    #: items of a list one by one with ``item``
+    inline: Literal["model", "list"] | None = None
+    #: whether ``None`` is a valid value (``T | None``)
+    nullable: bool = False
 
 
 @attrs.frozen
@@ -340,6 +346,7 @@ class Builder:
             dump_full=_nullable(inner.dump_full) if inner.dump_full else None,
             schema={"anyOf": [inner.schema, {"type": "null"}]},
             exact=(*inner.exact, type(None)) if inner.exact else (),
+            nullable=True,
         )
 
     def _any_of(self, members: list[Any]) -> Converter:
@@ -390,7 +397,15 @@ class Builder:
         schema: dict[str, Any] = {"type": "array", "items": item.schema}
         if container in (set, frozenset):
             schema["uniqueItems"] = True
-        return Converter(load, dump, schema, item=item, dump_full=dump_full, python_type=container)
+        return Converter(
+            load,
+            dump,
+            schema,
+            item=item,
+            dump_full=dump_full,
+            python_type=container,
+            inline="list" if container is list else None,
+        )
 
     def _mapping(self, tp: Any) -> Converter:
         args = typing.get_args(tp)
@@ -425,18 +440,28 @@ def _load_sequence(load_item: Load, container: Any) -> Load:
             raise _type_error("an array", v, "list_type")
         if is_identity and (exact is None or all(type(x) is exact for x in v)):
             return build(v)
-        out = []
-        errors = None
-        for i, x in enumerate(v):
-            try:
-                out.append(load_item(x))
-            except Invalid as exc:
-                errors = (errors or []) + prefixed(exc.errors, i)
-        if errors:
-            raise Invalid(errors)
+        out: list[Any] = []
+        append = out.append
+        try:
+            for x in v:
+                append(load_item(x))
+        except Invalid as exc:
+            raise item_errors(exc, list(v), len(out), load_item) from None
         return out if build is list else build(out)
 
     return load
+
+
+def item_errors(exc: Invalid, values: list[Any], failed_at: int, load_item: Load) -> Invalid:
+    """Every error of a list whose item ``failed_at`` raised ``exc``: the items after it are
+    loaded too, so that one response lists every problem, each located by its index."""
+    errors = prefixed(exc.errors, failed_at)
+    for i in range(failed_at + 1, len(values)):
+        try:
+            load_item(values[i])
+        except Invalid as later:
+            errors += prefixed(later.errors, i)
+    return Invalid(errors)
 
 
 def _dump_sequence(dump_item: Dump | None) -> Dump:
@@ -496,7 +521,16 @@ def _literal(values: tuple[Any, ...]) -> Converter:
 
     dumps_enum = any(isinstance(a, enum.Enum) for a in allowed)
     wire = [a.value if isinstance(a, enum.Enum) else a for a in allowed]
-    return Converter(load, _enum_value if dumps_enum else None, {"enum": wire})
+    kinds = {type(a) for a in allowed}
+    # Literal["a", "b"]: generated code checks `type(v) is str and v in {...}` itself
+    inline = len(kinds) == 1 and kinds <= {str, int}
+    return Converter(
+        load,
+        _enum_value if dumps_enum else None,
+        {"enum": wire},
+        exact=tuple(kinds) if inline else (),
+        guard=Constraints(choices=frozenset(allowed)) if inline else None,
+    )
 
 
 def _enum_value(v: Any) -> Any:
@@ -547,21 +581,32 @@ def _constrained(conv: Converter, constraints: Constraints) -> Converter:
             check(value)
         return value
 
-    inline = conv.exact and _inlinable(constraints)
+    inline = conv.exact and conv.guard is None and _inlinable(constraints, conv.exact)
     return attrs.evolve(
         conv,
         load=load,
         schema=_constraint_schema(conv.schema, constraints),
         exact=conv.exact if inline else (),
         guard=constraints if inline else None,
+        inline=None,
     )
 
 
-def _inlinable(c: Constraints) -> bool:
-    if c.pattern is not None or c.choices is not None:
+def _inlinable(c: Constraints, exact: tuple[type, ...]) -> bool:
+    """Whether generated code can check ``c`` itself on values of the ``exact`` types."""
+    kinds = set(exact) - {type(None)}
+    if c.pattern is not None and kinds != {str}:
+        return False
+    if c.choices is not None and not _hashable_of(c.choices, kinds):
         return False
     bounds = (c.ge, c.gt, c.le, c.lt)
     return all(b is None or (type(b) in (int, float)) for b in bounds)
+
+
+def _hashable_of(choices: Collection[Any], kinds: set[type]) -> bool:
+    # `v in frozenset(choices)` matches what the checker does (equal value, same type) only when
+    # every choice is of the one type values are checked to have: True == 1, but not for it.
+    return len(kinds) == 1 and all(type(c) in kinds for c in choices)
 
 
 def _constraint_schema(base: dict[str, Any], c: Constraints) -> dict[str, Any]:
@@ -623,4 +668,6 @@ def _with_format(conv: Converter, fmt: Format) -> Converter:
         except ValueError as exc:
             raise Invalid.one(str(exc), fmt.name) from None
 
-    return attrs.evolve(conv, load=load, schema={**conv.schema, "format": fmt.name}, exact=())
+    return attrs.evolve(
+        conv, load=load, schema={**conv.schema, "format": fmt.name}, exact=(), inline=None
+    )
