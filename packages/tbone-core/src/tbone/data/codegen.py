@@ -28,6 +28,7 @@ a nested model's functions are bound on their first call, so models may refer to
 
 from __future__ import annotations
 
+import builtins
 import copy
 import re
 from collections.abc import Callable, Mapping
@@ -62,11 +63,17 @@ CodecOf = Callable[[type], CompiledCodec]
 
 
 def generate(
-    codec: CompiledCodec, codec_of: CodecOf, computed: Mapping[str, Callable[[Any], Any]]
+    codec: CompiledCodec,
+    codec_of: CodecOf,
+    ready: Callable[[type], CompiledCodec | None],
+    computed: Mapping[str, Callable[[Any], Any]],
 ) -> None:
-    """Write, compile and install the four functions of ``codec``; ``codec_of`` finds the
-    codec of a nested model, ``computed`` maps computed field names to their dumpers."""
-    ns = _Namespace(codec, codec_of)
+    """Write, compile and install the four functions of ``codec``.
+
+    ``codec_of`` finds the codec of a nested model; ``ready`` the same when it can be had now
+    (``None`` for a model whose compilation is under way: one referring back to ``codec``);
+    ``computed`` maps computed field names to their dumpers."""
+    ns = _Namespace(codec, codec_of, ready)
     source = "\n".join(
         [
             *_load_source(codec, ns),
@@ -84,8 +91,14 @@ def generate(
 class _Namespace:
     """The globals of the generated code, each value bound under a fresh name."""
 
-    def __init__(self, codec: CompiledCodec, codec_of: CodecOf) -> None:
+    def __init__(
+        self,
+        codec: CompiledCodec,
+        codec_of: CodecOf,
+        ready: Callable[[type], CompiledCodec | None],
+    ) -> None:
         self._codec_of = codec_of
+        self.ready = ready
         fields = codec.fields
         self.names: dict[str, Any] = {
             "MISSING": _MISSING,
@@ -103,11 +116,22 @@ class _Namespace:
             "listed": ", ".join(sorted(n for n, f in fields.items() if not f.options.private)),
             "run_validators": codec.run_validators,
         }
+        self._locals = 0
 
     def bind(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{len(self.names)}"
         self.names[name] = value
         return name
+
+    def type_name(self, t: type) -> str:
+        """The name of a type in the generated code: its own for builtins (str, int...)."""
+        name: str = t.__name__
+        return name if vars(builtins).get(name) is t else self.bind(name, t)
+
+    def local(self) -> str:
+        """A fresh name for a local variable of the generated code."""
+        self._locals += 1
+        return f"_{self._locals}"
 
     def nested(self, model: type, attribute: str) -> str:
         """A name for ``attribute`` (load, dump...) of a nested model's codec, compiled on the
@@ -127,6 +151,8 @@ class _Namespace:
 
 
 def _load_source(codec: CompiledCodec, ns: _Namespace) -> list[str]:
+    """``load(data)``: each field's value loaded into a local ``v<i>``, the object built from
+    them in one dict display once every field is valid."""
     lines = [
         "def load(data):",
         "    if type(data) is not dict:",
@@ -136,83 +162,121 @@ def _load_source(codec: CompiledCodec, ns: _Namespace) -> list[str]:
         "            raise not_an_object(data)",
         "    errors = None",
         "    filled = 0",
-        "    out = {}",
     ]
-    for name, info in codec.fields.items():
-        lines += _indent(_field_load(name, info, ns))
+    for i, (name, info) in enumerate(codec.fields.items()):
+        lines += [f"    # {name}", *_indent(_field_load(name, info, f"v{i}", ns))]
     if codec.model.__tbone_extra__ == "forbid":  # type: ignore[attr-defined]  # a Model
         lines += [
-            "    if errors or len(data) + filled != len(out):",
+            f"    if errors or len(data) + filled != {len(codec.fields)}:",
             "        errors = extra(errors, data, known, listed)",
         ]
-    return [*lines, *_indent(_finish(codec, "return obj", built=False))]
+    values = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(codec.fields))
+    built = ["obj = new(model)", f"obj.__dict__ = {{{values}}}"]
+    return [*lines, *_indent(_finish(codec, built, "return obj"))]
 
 
 def _check_source(codec: CompiledCodec, ns: _Namespace) -> list[str]:
     """``check(obj)``: the fields of an object built in Python, converted again in place."""
     lines = ["def check(obj):", "    out = obj.__dict__", "    errors = None"]
     for name, info in codec.fields.items():
-        lines += [f"    v = out[{name!r}]", *_indent(_value(info.converter, repr(name), ns))]
-    return [*lines, *_indent(_finish(codec, "return None", built=True))]
+        key = repr(name)
+        stored = _value(info.converter, "v", key, ns, target=f"out[{key}]")
+        lines += [f"    v = out[{key}]", *_indent(stored)]
+    return [*lines, *_indent(_finish(codec, [], "return None"))]
 
 
-def _finish(codec: CompiledCodec, result: str, *, built: bool) -> list[str]:
-    lines = ["if errors:", "    raise Invalid(errors)"]
-    if not built:
-        lines += ["obj = new(model)", "obj.__dict__ = out"]
+def _finish(codec: CompiledCodec, built: list[str], result: str) -> list[str]:
+    lines = ["if errors:", "    raise Invalid(errors)", *built]
     if codec.has_validators:
         lines.append("run_validators(obj)")
     return [*lines, result]
 
 
-def _field_load(name: str, info: FieldInfo, ns: _Namespace) -> list[str]:
+def _field_load(name: str, info: FieldInfo, v: str, ns: _Namespace) -> list[str]:
     key = repr(name)
     if info.factory is not None:
-        absent = [f"out[{key}] = {ns.bind('factory', info.factory)}()", "filled += 1"]
+        absent = [f"{v} = {ns.bind('factory', info.factory)}()", "filled += 1"]
     elif info.has_default:
         default = ns.bind("default", info.default)
         mutable = isinstance(info.default, list | dict | set)
         value = f"{ns.bind('copy', copy.copy)}({default})" if mutable else default
-        absent = [f"out[{key}] = {value}", "filled += 1"]
+        absent = [f"{v} = {value}", "filled += 1"]
     else:
         absent = [f"errors = missing(errors, {key})"]
     return [
-        f"v = data.get({key}, MISSING)",
-        "if v is MISSING:",
+        f"{v} = data.get({key}, MISSING)",
+        f"if {v} is MISSING:",
         *_indent(absent),
         "else:",
-        *_indent(_value(info.converter, key, ns)),
+        *_indent(_value(info.converter, v, key, ns)),
     ]
 
 
-def _value(conv: Converter, key: str, ns: _Namespace) -> list[str]:
-    """Lines storing the loaded ``v`` in ``out[key]``, or adding its errors to ``errors``."""
-    by_converter = _attempt(f"out[{key}] = {ns.bind('load', conv.load)}(v)", key)
+def _value(
+    conv: Converter, v: str, key: str, ns: _Namespace, target: str | None = None
+) -> list[str]:
+    """Lines putting the loaded value of ``v`` in ``target`` (``v`` itself by default), or
+    adding its errors, located under ``key``, to ``errors``."""
+    target = target or v
+    by_converter = _attempt(f"{target} = {ns.bind('load', conv.load)}({v})", key)
     if conv.inline == "list" and conv.item is not None:
-        return _list_value(conv.item, key, ns, by_converter)
+        return _list_value(conv.item, v, key, target, ns, by_converter)
     if conv.inline == "model" and conv.model is not None:
-        load = ns.nested(conv.model, "load")
-        by_model = _attempt(f"out[{key}] = {load}(v)", key)
-        return ["if type(v) is dict:", *_indent(by_model), "else:", *_indent(by_converter)]
-    fast = _fast_check(conv, "v", ns)
+        return _model_value(conv.model, v, key, target, ns, by_converter)
+    fast = _fast_check(conv, v, ns)
     if fast is None:
         return by_converter
-    return [f"if {fast}:", f"    out[{key}] = v", "else:", *_indent(by_converter)]
+    if target == v:
+        return [f"if not ({fast}):", *_indent(by_converter)]
+    return [f"if {fast}:", f"    {target} = {v}", "else:", *_indent(by_converter)]
 
 
-def _list_value(item: Converter, key: str, ns: _Namespace, by_converter: list[str]) -> list[str]:
+def _model_value(
+    model: type, v: str, key: str, target: str, ns: _Namespace, by_converter: list[str]
+) -> list[str]:
+    """A nested model: built right here when it can be, else by its own generated load."""
+    by_model = _attempt(f"{target} = {ns.nested(model, 'load')}({v})", key)
+    built = _built_in_place(model, v, ns)
+    if built is None:
+        return [f"if type({v}) is dict:", *_indent(by_model), "else:", *_indent(by_converter)]
+    condition, build = built
+    return [
+        f"if {condition}:",
+        *_indent(build(f"{target} = ")),
+        f"elif type({v}) is dict:",
+        *_indent(by_model),
+        "else:",
+        *_indent(by_converter),
+    ]
+
+
+def _list_value(
+    item: Converter, v: str, key: str, target: str, ns: _Namespace, by_converter: list[str]
+) -> list[str]:
     """A list loaded item by item here; any other value (a tuple, a set...) by the converter."""
     load_item = ns.bind("load", item.load)
+    append = f"items.append({_item_expression(item, load_item, ns)})"
+    built = _built_in_place(item.model, "x", ns) if item.inline == "model" else None
+    if built is not None:
+        condition, build = built
+        append_lines = [
+            f"if {condition}:",
+            *_indent(build("items.append(", ")")),
+            "else:",
+            f"    {append}",
+        ]
+    else:
+        append_lines = [append]
     return [
-        "if type(v) is list:",
+        f"if type({v}) is list:",
         "    items = []",
         "    try:",
-        "        for x in v:",
-        f"            items.append({_item_expression(item, load_item, ns)})",
+        f"        for x in {v}:",
+        *_indent(_indent(_indent(append_lines))),
         "    except Invalid as e:",
-        f"        errors = failed(errors, item_errors(e, v, len(items), {load_item}), {key})",
+        f"        errors = failed(errors, item_errors(e, {v}, len(items), {load_item}), {key})",
         "    else:",
-        f"        out[{key}] = items",
+        f"        {target} = items",
         "else:",
         *_indent(by_converter),
     ]
@@ -225,6 +289,37 @@ def _item_expression(item: Converter, load_item: str, ns: _Namespace) -> str:
     return f"{load_item}(x)" if fast is None else f"x if {fast} else {load_item}(x)"
 
 
+Build = Callable[..., list[str]]
+
+
+def _built_in_place(model: type | None, v: str, ns: _Namespace) -> tuple[str, Build] | None:
+    """The nested model's load written out here, for a dict ``v`` holding every field valid as
+    it is: ``(condition, build)``, ``build(before, after)`` giving the lines that make the
+    object and put it in ``before ... after``. None when the model has a field with no inline
+    check, or validators (anything but a plain check would run twice when the condition fails
+    halfway and the model's own load starts again)."""
+    codec = ns.ready(model) if model is not None else None
+    if codec is None or codec.has_validators:
+        return None
+    terms = [f"type({v}) is dict"]
+    if codec.model.__tbone_extra__ == "forbid":  # type: ignore[attr-defined]  # a Model
+        terms.append(f"len({v}) == {len(codec.fields)}")  # every field, so no unknown key
+    values = []
+    for name, info in codec.fields.items():
+        var = ns.local()
+        fast = _fast_check(info.converter, var, ns, first=f"({var} := {v}.get({name!r}, MISSING))")
+        if fast is None:
+            return None
+        terms.append(f"({fast})")
+        values.append(f"{name!r}: {var}")
+    cls = ns.bind("model", codec.model)
+
+    def build(before: str, after: str = "") -> list[str]:
+        return [f"o = new({cls})", "o.__dict__ = {" + ", ".join(values) + "}", f"{before}o{after}"]
+
+    return " and ".join(terms), build
+
+
 def _attempt(statement: str, key: str) -> list[str]:
     return [
         "try:",
@@ -234,17 +329,22 @@ def _attempt(statement: str, key: str) -> list[str]:
     ]
 
 
-def _fast_check(conv: Converter, v: str, ns: _Namespace) -> str | None:
-    """An expression true when the value named ``v`` is valid as it is, or None if there is none."""
+def _fast_check(conv: Converter, v: str, ns: _Namespace, *, first: str | None = None) -> str | None:
+    """An expression true when the value named ``v`` is valid as it is, or None if there is none.
+
+    ``first`` replaces the first mention of ``v`` (an assignment expression naming it)."""
     if not conv.exact:
         return None
     limits = _guard_terms(conv, v, ns)
     terms = []
+    subject = first or v
     for t in conv.exact:
         if t is type(None):
-            terms.append(f"{v} is None")
+            terms.append(f"{subject} is None")
+            subject = v
             continue
-        checks = [f"type({v}) is {ns.bind(t.__name__, t)}", *limits]
+        checks = [f"type({subject}) is {ns.type_name(t)}", *limits]
+        subject = v
         if t is float:
             checks.append(f"{v} - {v} == 0.0")  # false for NaN and the infinities
         terms.append(" and ".join(checks))
@@ -256,10 +356,14 @@ def _guard_terms(conv: Converter, v: str, ns: _Namespace) -> list[str]:
     if guard is None:
         return []
     terms = []
-    for attribute, template in _GUARD_TEMPLATES:
-        bound = getattr(guard, attribute)
-        if bound is not None:
-            terms.append(template.format(v=v, bound=ns.bind(attribute, bound)))
+    for low, high, subject in _GUARD_CHAINS:
+        chain = [subject.format(v=v)]  # one comparison chain: len() called once
+        if getattr(guard, low) is not None:
+            chain.insert(0, f"{ns.bind(low, getattr(guard, low))} {_OPERATORS[low]}")
+        if getattr(guard, high) is not None:
+            chain.append(f"{_OPERATORS[high]} {ns.bind(high, getattr(guard, high))}")
+        if len(chain) > 1:
+            terms.append(" ".join(chain))
     if guard.pattern is not None:
         search = ns.bind("search", re.compile(guard.pattern).search)
         terms.append(f"{search}({v}) is not None")
@@ -268,14 +372,9 @@ def _guard_terms(conv: Converter, v: str, ns: _Namespace) -> list[str]:
     return terms
 
 
-_GUARD_TEMPLATES = [
-    ("min_length", "len({v}) >= {bound}"),
-    ("max_length", "len({v}) <= {bound}"),
-    ("ge", "{v} >= {bound}"),
-    ("gt", "{v} > {bound}"),
-    ("le", "{v} <= {bound}"),
-    ("lt", "{v} < {bound}"),
-]
+#: the limits checked as ``low <= subject <= high``, and their comparison operators
+_GUARD_CHAINS = [("min_length", "max_length", "len({v})"), ("ge", "le", "{v}"), ("gt", "lt", "{v}")]
+_OPERATORS = {"min_length": "<=", "max_length": "<=", "ge": "<=", "le": "<=", "gt": "<", "lt": "<"}
 
 
 def _missing(errors: list[ErrorDetail] | None, name: str) -> list[ErrorDetail]:

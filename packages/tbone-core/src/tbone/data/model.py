@@ -250,9 +250,29 @@ def _codec(model: type[Model]) -> _Codec:
     codec = model.__tbone_codec__
     # A subclass sees its parent's codec through inheritance: it needs its own.
     if codec is None or codec.model is not model:
-        codec = _Codec.compile(model)
+        _compiling.add(model)
+        try:
+            codec = _Codec.compile(model)
+        finally:
+            _compiling.discard(model)
         model.__tbone_codec__ = codec
     return codec
+
+
+# The models whose codecs are being compiled, only while they are (a model nested in itself,
+# or in a model it holds, is then called, not written out in the parent's code).
+_compiling: set[type] = set()
+
+
+def _ready_codec(model: type) -> _Codec | None:
+    """The codec of a nested model if it compiles now; None while it is being compiled or when
+    its annotations do not resolve yet (it is then compiled on its first call)."""
+    if model in _compiling or not _is_model(model):
+        return None
+    try:
+        return _codec(model)
+    except TypeError:
+        return None
 
 
 def _model_converter(model: type[Model]) -> Converter:
@@ -342,7 +362,7 @@ class _Codec:
             )
         codec = cls(model, fields, nested)
         dumpers = {name: _computed_dumper(model, comp) for name, comp in codec.computed.items()}
-        generate(codec, _codec, dumpers)
+        generate(codec, _codec, _ready_codec, dumpers)
         return codec
 
     def run_validators(self, obj: Model) -> None:
