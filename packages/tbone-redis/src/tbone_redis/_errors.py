@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import AskError, RedisClusterException, RedisError, TryAgainError
 
 from tbone.errors import ChannelUnavailable, StoreUnavailable, ValidationError
 
@@ -50,6 +50,16 @@ def store_errors(url: str, doing: str) -> Iterator[None]:
         raise ValidationError.single([], msg, "surrogate") from exc
     except DRIVER_ERRORS as exc:
         raise StoreUnavailable(
-            f"redis store {safe_url(url)}: could not {doing}: {exc}. "
-            "Check that redis-server is running and reachable at that URL."
+            f"redis store {safe_url(url)}: could not {doing}: {exc}. {_advice(exc)}"
         ) from exc
+
+
+def _advice(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, AskError | TryAgainError) or "non local key" in text:
+        # a script reaching its collection's index keys while their slot changes node
+        return (
+            "The collection's Redis Cluster slot is migrating to another node: nothing was "
+            "written; retry once the resharding is done."
+        )
+    return "Check that redis-server is running and reachable at that URL."

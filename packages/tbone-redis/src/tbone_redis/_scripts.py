@@ -12,6 +12,11 @@ Index keys (``ix:...``) are named in the entries, not in ``KEYS``: they share th
 same script as the write. A writer whose index definition (its marker, ``ARGV[1]``) is not the
 collection's marks the indexes ``stale``, and finds scan until ``prepare`` rebuilds them.
 
+While a cluster moves the collection's slot to another node (resharding), the nodes may
+refuse a script the index keys it did not declare; every write script therefore reaches one
+such key (``ix:``, which never exists) before anything else, so that it is refused whole,
+never half done.
+
 Every script checks everything first and writes only if all checks pass, so a refused write
 changes nothing. Refusals come back as a table: ``{"dup", field_index, doc_index}`` (field 0 is
 the primary key), ``{"missing"}``, ``{"conflict", stored_version}``; success as ``{"ok", version}``.
@@ -24,6 +29,7 @@ __all__ = ["DELETE", "FIND", "INSERT", "MARK", "REINDEX", "REPLACE", "UPDATE_OPS
 # Shared: the index entries of one document, added and removed; the marker check.
 _INDEX = """
 local base = string.sub(KEYS[1], 1, -5)
+redis.call('EXISTS', base .. 'ix:')
 local function unindex(pk)
   local stored = redis.call('HGET', KEYS[4], pk)
   if not stored then return end

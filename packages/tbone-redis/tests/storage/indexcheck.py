@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from tbone.storage import CollectionSpec
 from tbone_redis import RedisStore
+from tbone_redis._client import make_client
 from tbone_redis._index import Indexes
 
 
@@ -26,7 +28,12 @@ def base_of(store: RedisStore, name: str) -> str:
     return f"{store.prefix}{{{name}}}:"
 
 
-async def actual_indexes(client: Redis, base: str) -> Layout:
+def client_of(store: RedisStore) -> Redis | RedisCluster:
+    """A client of the store's server or cluster (a cluster's ``scan_iter`` scans every node)."""
+    return make_client(store.url, store.cluster)
+
+
+async def actual_indexes(client: Redis | RedisCluster, base: str) -> Layout:
     """Every ``ix:`` key under ``base`` (sets and sorted sets) and the ``ivals`` hash."""
     sets: dict[str, set[str]] = {}
     zsets: dict[str, dict[str, float]] = {}
@@ -44,7 +51,7 @@ async def actual_indexes(client: Redis, base: str) -> Layout:
     return sets, zsets, ivals
 
 
-async def expected_indexes(client: Redis, base: str, spec: CollectionSpec) -> Layout:
+async def expected_indexes(client: Redis | RedisCluster, base: str, spec: CollectionSpec) -> Layout:
     """The index keys the stored documents should have, computed afresh from each of them."""
     indexes = Indexes.of(spec)
     sets: dict[str, set[str]] = {}
@@ -69,7 +76,7 @@ async def expected_indexes(client: Redis, base: str, spec: CollectionSpec) -> La
 async def assert_indexes_exact(store: RedisStore, spec: CollectionSpec) -> None:
     """The index keys hold exactly the entries of the stored documents: nothing missing, nothing
     left behind by an update or a delete."""
-    client = Redis.from_url(store.url)
+    client = client_of(store)
     try:
         base = base_of(store, spec.name)
         got = await actual_indexes(client, base)

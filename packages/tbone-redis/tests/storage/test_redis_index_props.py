@@ -20,8 +20,8 @@ from tbone.data import Model, field
 from tbone.errors import DuplicateKey, NotFound
 from tbone.storage import CollectionSpec, MemoryStore, Q, Store
 from tbone_redis import RedisStore
-from tbone_redis.testing import RedisServer
 
+from .conftest import Target
 from .indexcheck import IndexOnly, assert_indexes_exact
 
 
@@ -145,14 +145,20 @@ async def _compare(
         await assert_indexes_exact(redis, CollectionSpec.of(Item))
 
 
-@pytest.mark.parametrize("store", [IndexOnly, RedisStore])
+# the cluster runs the index path only: connecting to it costs more per example, and the
+# kit's differential tests already cover the scan path there
+@pytest.mark.parametrize(
+    ("target", "store"),
+    [("server", IndexOnly), ("server", RedisStore), ("cluster", IndexOnly)],
+    indirect=["target"],
+)
 def test_indexed_queries_answer_as_the_memory_store(
-    redis_server: RedisServer, store: type[RedisStore]
+    target: Target, store: type[RedisStore]
 ) -> None:
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(items=_items(), changes=_changes(), queries=st.lists(_queries(), min_size=1, max_size=4))
     def check(items: list[Item], changes: list[Any], queries: list[Q]) -> None:
-        asyncio.run(_compare(store, redis_server.url, items, changes, queries))
+        asyncio.run(_compare(store, target.url, items, changes, queries))
 
     check()
 
@@ -171,10 +177,10 @@ def _bounds_from(items: list[Item]) -> list[Q]:
     return out
 
 
-def test_stored_values_as_bounds_answer_as_the_memory_store(redis_server: RedisServer) -> None:
+def test_stored_values_as_bounds_answer_as_the_memory_store(target: Target) -> None:
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(items=_items())
     def check(items: list[Item]) -> None:
-        asyncio.run(_compare(IndexOnly, redis_server.url, items, [], _bounds_from(items)))
+        asyncio.run(_compare(IndexOnly, target.url, items, [], _bounds_from(items)))
 
     check()

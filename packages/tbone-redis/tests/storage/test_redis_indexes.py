@@ -17,9 +17,9 @@ from tbone.data import Model, field
 from tbone.errors import DuplicateKey, NotFound
 from tbone.storage import CollectionSpec, Q
 from tbone_redis import RedisStore
-from tbone_redis.testing import RedisServer
 
-from .indexcheck import IndexOnly, assert_indexes_exact, base_of, command_calls
+from .conftest import Target
+from .indexcheck import IndexOnly, assert_indexes_exact, base_of, client_of, command_calls
 
 
 class Book(Model):
@@ -37,16 +37,17 @@ class Loose(Model):
 
 
 @pytest.fixture
-async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
+async def store(target: Target) -> AsyncIterator[RedisStore]:
     # IndexOnly: small collections take the index path too (the MONITOR test shows a find
     # on 2,000 documents takes it with the default threshold)
-    async with IndexOnly(redis_server.url, prefix=f"ix:{uuid4().hex}:") as opened:
+    async with IndexOnly(target.url, prefix=f"ix:{uuid4().hex}:") as opened:
         yield opened
 
 
 @pytest.fixture
-async def client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    opened = Redis.from_url(redis_server.url)
+async def client(target: Target) -> AsyncIterator[Redis]:
+    """The server, or the cluster node, holding the ``book`` collection of these tests."""
+    opened = await target.node("book")
     yield opened
     await opened.aclose()
 
@@ -215,14 +216,14 @@ async def _write(books: Any, pk: int, year: int, delete: bool) -> None:
 
 
 async def test_concurrent_writers_and_deleters_leave_exact_indexes(
-    redis_server: RedisServer,
+    target: Target,
 ) -> None:
     prefix = f"ix:{uuid4().hex}:"
     spec = CollectionSpec.of(Book)
     rng = random.Random(11)
     async with (
-        IndexOnly(redis_server.url, prefix=prefix) as one,
-        IndexOnly(redis_server.url, prefix=prefix) as two,
+        IndexOnly(target.url, prefix=prefix) as one,
+        IndexOnly(target.url, prefix=prefix) as two,
     ):
         await one.collection(Book).insert_many(_books(60))
         collections = [one.collection(Book), two.collection(Book)]
@@ -282,11 +283,13 @@ async def test_a_writer_with_another_definition_makes_finds_scan(
     assert await command_calls(client, "HGETALL") > before
 
 
-async def test_every_key_of_a_collection_is_in_its_hash_slot(
-    store: RedisStore, client: Redis
-) -> None:
+async def test_every_key_of_a_collection_is_in_its_hash_slot(store: RedisStore) -> None:
     await store.collection(Book, "shelf").insert_many(_books(20))
     await store.collection(Loose, "shelf2").insert(Loose(id="a", v=[1], price=Decimal(1)))
-    keys = [k.decode() async for k in client.scan_iter(match=f"{store.prefix}*", count=1000)]
+    client = client_of(store)  # on a cluster, its scan_iter scans every node
+    try:
+        keys = [k.decode() async for k in client.scan_iter(match=f"{store.prefix}*", count=1000)]
+    finally:
+        await client.aclose()
     assert any(":ix:" in k for k in keys)
     assert all("{shelf}:" in k or "{shelf2}:" in k for k in keys)

@@ -10,16 +10,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from redis.asyncio import Redis
 
 from tbone.data import Model, field, version_of
 from tbone.errors import DuplicateKey, ValidationError
 from tbone.storage import CollectionSpec, Document, MemoryStore, each
 from tbone.testing.storeops import KitStock
 from tbone_redis import RedisStore
-from tbone_redis.testing import RedisServer
 
-from .indexcheck import IndexOnly, actual_indexes, base_of, expected_indexes
+from .conftest import Target
+from .indexcheck import IndexOnly, actual_indexes, base_of, client_of, expected_indexes
 
 
 class NoSwap(IndexOnly):
@@ -41,15 +40,15 @@ class Item(Model):
 
 
 @pytest.fixture
-async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
-    async with NoSwap(redis_server.url, prefix=f"ops:{uuid4().hex}:") as opened:
+async def store(target: Target) -> AsyncIterator[RedisStore]:
+    async with NoSwap(target.url, prefix=f"ops:{uuid4().hex}:") as opened:
         yield opened
 
 
 async def _assert_indexes_exact(store: RedisStore, spec: CollectionSpec) -> None:
     """The index keys hold exactly what the documents imply (ivals compared as entries: the
     script spells a score ``7`` where Python spells ``7.0``)."""
-    client = Redis.from_url(store.url)
+    client = client_of(store)
     try:
         base = base_of(store, spec.name)
         got = await actual_indexes(client, base)
@@ -121,8 +120,8 @@ async def test_pushed_text_is_spliced_verbatim(store: RedisStore) -> None:
     assert await coll.get(1) == got
 
 
-async def test_integers_beyond_2_53_are_exact(redis_server: RedisServer) -> None:
-    async with RedisStore(redis_server.url, prefix=f"ops:{uuid4().hex}:") as store:
+async def test_integers_beyond_2_53_are_exact(target: Target) -> None:
+    async with RedisStore(target.url, prefix=f"ops:{uuid4().hex}:") as store:
         coll = store.collection(KitStock)
         obj = await coll.insert(KitStock(stock=2**60))
         got = await coll.update(obj.id, inc={"stock": 1})
@@ -143,11 +142,11 @@ async def test_a_refused_bound_changes_nothing(store: RedisStore) -> None:
     await _assert_indexes_exact(store, CollectionSpec.of(Item))
 
 
-async def test_two_clients_race_and_lose_nothing(redis_server: RedisServer) -> None:
+async def test_two_clients_race_and_lose_nothing(target: Target) -> None:
     prefix = f"ops:{uuid4().hex}:"
     async with (
-        NoSwap(redis_server.url, prefix=prefix) as one,
-        NoSwap(redis_server.url, prefix=prefix) as two,
+        NoSwap(target.url, prefix=prefix) as one,
+        NoSwap(target.url, prefix=prefix) as two,
     ):
         a, b = one.collection(Item), two.collection(Item)
         await a.insert(Item(id=1, stock=45))
