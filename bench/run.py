@@ -28,6 +28,7 @@ from bench.results import Rows, Section, join
 from bench.targets import summary, targets
 from bench.timing import ops_per_second, table
 from bench.ws_fanout import bench_ws
+from bench.ws_memory import bench_ws_memory
 
 
 def _odm_table(title: str, module: object, key: str) -> Section:
@@ -81,6 +82,7 @@ GROUPS: dict[str, Callable[[], Section]] = {
     "http": bench_http,
     "asgi": bench_asgi,
     "ws": bench_ws,
+    "wsmem": bench_ws_memory,
     "dispatch": dispatch.run,
 }
 

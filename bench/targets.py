@@ -46,7 +46,11 @@ def _ws() -> list[_Spec]:
         specs.append(
             (f"2. WS fan-out N=1,000 {adapter}: events/s vs raw", row, "events/s vs raw", 0.9, True)
         )
-    specs.append(("2. WS N=5,000 idle sockets: RSS per socket vs raw", None, None, 1.5, False))
+    specs += [
+        (f"2. WS N=5,000 idle sockets {adapter}: RSS per socket vs raw",
+         f"ws/idle/tbone-{adapter}/N=5000", "vs raw", 1.5, False)
+        for adapter in ("aiohttp", "sanic")
+    ]  # fmt: skip
     specs.append(("3. memory channel: an event is not encoded/decoded/re-validated", None, None,
                   None, True))  # fmt: skip
     return specs
