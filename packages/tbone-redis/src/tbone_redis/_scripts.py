@@ -24,7 +24,7 @@ the primary key), ``{"missing"}``, ``{"conflict", stored_version}``; success as 
 
 from __future__ import annotations
 
-__all__ = ["DELETE", "FIND", "INSERT", "MARK", "REINDEX", "REPLACE", "UPDATE_OPS"]
+__all__ = ["DELETE", "FIND", "INSERT", "MARK", "READ", "REINDEX", "REPLACE", "UPDATE_OPS"]
 
 # Shared: the index entries of one document, added and removed; the marker check.
 _INDEX = """
@@ -491,3 +491,22 @@ redis.call('HSET', KEYS[2], pk, current + 1)
 return {'ok', current + 1, before, doc}
 """
 )
+
+
+# The documents and versions of the primary keys in ARGV (all of them when there are none), as
+# two lists read in one step: on a Redis Cluster, where this replaces the MULTI of HMGETs or
+# HGETALLs a single server runs (redis-py's cluster transactions cost a millisecond more). KEYS:
+# docs, versions. Reply: {docs, versions}, HGETALL's flat lists or HMGET's (false = missing).
+READ = """
+if #ARGV == 0 then
+  return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+end
+local docs, versions = {}, {}
+for s = 1, #ARGV, 500 do
+  local chunk = {}
+  for j = s, math.min(s + 499, #ARGV) do chunk[#chunk + 1] = ARGV[j] end
+  for _, d in ipairs(redis.call('HMGET', KEYS[1], unpack(chunk))) do docs[#docs + 1] = d end
+  for _, v in ipairs(redis.call('HMGET', KEYS[2], unpack(chunk))) do versions[#versions + 1] = v end
+end
+return {docs, versions}
+"""
