@@ -50,6 +50,10 @@ class CompiledCodec(Protocol):
     model: type
     fields: dict[str, FieldInfo]
     has_validators: bool
+
+    @property
+    def computed(self) -> Mapping[str, Any]: ...
+
     load: Callable[[Any], Any]
     check: Callable[[Any], None]
     dump: Callable[[Any], dict[str, Any]]
@@ -411,29 +415,50 @@ def _dump_source(
     computed: Mapping[str, Callable[[Any], Any]],
 ) -> list[str]:
     """``dump(obj)`` (what clients see) or ``dump_full(obj)`` (every stored field): one dict
-    display, each value dumped by its converter, a nested model by its own generated dump."""
+    display, each value dumped by its converter, a nested model by its own generated dump or,
+    when it has no computed field, by a dict display of its own written out in place."""
     function = "dump_full" if full else "dump"
-    items = []
-    for name, info in codec.fields.items():
-        options = info.options
-        if full or not (options.private or options.write_only):
-            items.append(f"{name!r}: {_dump_expression(info.converter, repr(name), ns, full)}")
-    for name, dumper in computed.items():
-        items.append(f"{name!r}: {ns.bind('computed', dumper)}(obj)")
+    items = _dump_items(codec, "d", "d", ns, full=full, nested=True)
+    items += [f"{name!r}: {ns.bind('computed', dumper)}(obj)" for name, dumper in computed.items()]
     body = "{" + ", ".join(items) + "}"
     return [f"def {function}(obj):", "    d = obj.__dict__", f"    return {body}"]
 
 
-def _dump_expression(conv: Converter, key: str, ns: _Namespace, full: bool) -> str:
-    value = f"d[{key}]"
+def _dump_items(
+    codec: CompiledCodec, first: str, d: str, ns: _Namespace, *, full: bool, nested: bool
+) -> list[str]:
+    """``key: value`` of each field shown, reading the object's dict as ``d``: ``first`` is
+    its first mention (for a nested model, the assignment expression that names it)."""
+    items = []
+    for name, info in codec.fields.items():
+        options = info.options
+        if full or not (options.private or options.write_only):
+            value = _dump_expression(info.converter, f"{first}[{name!r}]", ns, full, nested)
+            items.append(f"{name!r}: {value}")
+            first = d
+    return items
+
+
+def _dump_expression(conv: Converter, value: str, ns: _Namespace, full: bool, nested: bool) -> str:
     attribute = "dump_full" if full else "dump"
     if _plain_model(conv):
-        return f"{ns.nested(conv.model, attribute)}({value})"
+        return _nested_dump(conv.model, value, ns, full, nested)
     item = conv.item
     if conv.inline == "list" and item is not None and _plain_model(item) and not conv.nullable:
-        return f"[{ns.nested(item.model, attribute)}(x) for x in {value}]"
+        return f"[{_nested_dump(item.model, 'x', ns, full, nested)} for x in {value}]"
     dump = (conv.dump_full or conv.dump) if full else conv.dump
     return value if dump is None else f"{ns.bind(attribute, dump)}({value})"
+
+
+def _nested_dump(model: type, value: str, ns: _Namespace, full: bool, nested: bool) -> str:
+    """A nested model's dump: written out (one level deep) when its codec is ready and it has
+    no computed field, else a call to its generated dump."""
+    codec = ns.ready(model) if nested else None
+    if codec is None or (codec.computed and not full):
+        return f"{ns.nested(model, 'dump_full' if full else 'dump')}({value})"
+    d = ns.local()
+    items = _dump_items(codec, f"({d} := {value}.__dict__)", d, ns, full=full, nested=False)
+    return "{" + ", ".join(items) + "}"
 
 
 def _plain_model(conv: Converter) -> TypeGuard[_ModelConverter]:
