@@ -102,7 +102,10 @@ def build_api(db: str | os.PathLike[str] = "bookstore.db", *, store: str | None 
     store URL ``store`` (``mongodb://...`` with tbone-mongo installed)."""
     # sqlite:///relative.db, sqlite:////absolute.db
     url = store or f"sqlite:///{Path(db).as_posix()}"
-    api = API(prefix="/api", stores={"default": url}, title="TBone bookstore")
+    # live events go through the same SQLite file, so that every process serving it (the demo,
+    # `tbone serve examples/bookstore.py:api`) hears every write, with no server to run
+    channel = url if url.startswith("sqlite:") else "memory://"
+    api = API(prefix="/api", stores={"default": url}, channel=channel, title="TBone bookstore")
     api.register(AuthorResource)
     api.register(BookResource)
     return api

@@ -73,7 +73,10 @@ class SlowResource(Resource[Slow]):
 
 def build_api() -> API:
     # A short idle timeout lets the suite see keep-alive pings work and the server's idle close.
-    api = API(authenticator=BearerToken(TOKENS), realtime=Limits(idle_timeout=1.5))
+    # Two tracked objects per subscription: past them a re-check after an auth frame answers
+    # resync, which live views must follow.
+    limits = Limits(idle_timeout=1.5, tracked_objects=2)
+    api = API(authenticator=BearerToken(TOKENS), realtime=limits)
     for resource in (BookResource, NoteResource, SlowResource):
         api.register(resource)
     return api

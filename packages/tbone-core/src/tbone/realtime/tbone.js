@@ -391,6 +391,10 @@ export class Client {
 
   _deliver(sub, frame) {
     if (frame.seq !== undefined) sub.seq = frame.seq;
+    if (frame.event === "resync" && sub._view) {
+      sub._view._gap(); // the server lost track of what the view holds: take a fresh snapshot
+      return;
+    }
     const event = {
       event: frame.event,
       resource: frame.resource,
