@@ -60,6 +60,12 @@ def bench_odm() -> Section:
     )
 
 
+def bench_sse() -> Section:
+    from bench import sse  # starts its own servers and client processes
+
+    return sse.main()
+
+
 def bench_store_mongo() -> Section:
     from bench import store_mongo  # needs tbone-mongo and a MongoDB server (mongod or SecantusDB)
 
@@ -84,6 +90,7 @@ GROUPS: dict[str, Callable[[], Section]] = {
     "ws": bench_ws,
     "wsmem": bench_ws_memory,
     "dispatch": dispatch.run,
+    "sse": bench_sse,
 }
 
 

@@ -90,6 +90,10 @@ def _other() -> list[_Spec]:
          "json/encode/detail, 12 fields", "speed-up", 1.0, True),
         ("issue 10: dispatch, 10,000 non-matching subscriptions vs 10",
          "dispatch/10,000 subscriptions, 1 concerned", "vs 10", 2.0, False),
+    ] + [
+        (f"issue 12: SSE fan-out N=1,000 on {server}: p99 vs WebSocket",
+         f"sse/fan-out/{server}/sse/N=1000", "p99 vs ws", 2.0, False)
+        for server in ("uvicorn", "aiohttp")
     ]  # fmt: skip
 
 
