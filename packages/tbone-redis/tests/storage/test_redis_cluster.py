@@ -129,7 +129,8 @@ class _Migration:
         self.ids: list[bytes] = []
         self.source = self.target = self.clients[0]
 
-    async def start(self) -> None:
+    async def start(self, keys: Callable[[str], bool] = lambda key: True) -> None:
+        """Mark the slot migrating and move its ``keys`` (all of them by default)."""
         self.slot = await self.clients[0].execute_command("CLUSTER KEYSLOT", self.key)
         self.ids = [await c.execute_command("CLUSTER MYID") for c in self.clients]
         owners = [c for c in self.clients if self.slot in await _slots_of(c)]
@@ -138,10 +139,14 @@ class _Migration:
         source_id, target_id = self._id(self.source), self._id(self.target)
         await self.target.execute_command("CLUSTER SETSLOT", self.slot, "IMPORTING", source_id)
         await self.source.execute_command("CLUSTER SETSLOT", self.slot, "MIGRATING", target_id)
+        await self.move(keys)
+
+    async def move(self, keys: Callable[[str], bool] = lambda key: True) -> None:
         port = self.target.connection_pool.connection_kwargs["port"]
-        while keys := await self.source.execute_command("CLUSTER GETKEYSINSLOT", self.slot, 100):
+        found = await self.source.execute_command("CLUSTER GETKEYSINSLOT", self.slot, 10_000)
+        if chosen := [key for key in found if keys(key)]:
             await self.source.execute_command(
-                "MIGRATE", "127.0.0.1", port, "", 0, 5000, "KEYS", *keys
+                "MIGRATE", "127.0.0.1", port, "", 0, 5000, "KEYS", *chosen
             )
 
     async def finish(self) -> None:
@@ -227,3 +232,33 @@ async def test_a_database_other_than_0_is_refused_clearly(
     with pytest.raises(StoreUnavailable, match="could not"):
         await store.open()
     await store.aclose()
+
+
+async def test_a_write_refused_during_a_migration_wrote_nothing(
+    own_cluster: RedisClusterServer,
+) -> None:
+    """The index keys have moved, the documents not yet: a write runs on the old node, whose
+    first touch of an index key is refused; it must be refused before it changed anything."""
+    async with RedisStore(own_cluster.url, prefix="half:") as store:
+        books = store.collection(Book)
+        await books.insert_many(_books(40))
+        migration = _Migration(own_cluster, "half:{book}:docs")
+        outcomes: list[Any] = []
+        try:
+            await migration.start(keys=lambda key: ":ix:" in key)
+            for write in (lambda: books.insert(Book(id=100, year=1903)),
+                          lambda: books.update(3, {"year": 1904}),
+                          lambda: books.delete(13)):  # fmt: skip
+                try:
+                    outcomes.append(await write())
+                except StoreUnavailable as exc:
+                    outcomes.append("migrating" in str(exc))
+            await migration.move()
+            await migration.finish()
+        finally:
+            await migration.aclose()
+        assert outcomes == [True, True, True]  # each refused, saying why
+        await _eventually(books.count)
+        assert await books.count() == 40
+        assert [b.id for b in await books.find(year=1903)] == [3, 13, 23, 33]
+        await assert_indexes_exact(store, CollectionSpec.of(Book))
