@@ -228,6 +228,12 @@ def _value(
     if conv.inline == "model" and conv.model is not None:
         return _model_value(conv.model, v, key, target, ns, by_converter)
     fast = _fast_check(conv, v, ns)
+    if fast is None and conv.non_null is not None:
+        # T | None: None as it is, any other value by the rules of T
+        non_null = _value(conv.non_null, v, key, ns, target)
+        if target == v:
+            return [f"if {v} is not None:", *_indent(non_null)]
+        return [f"if {v} is None:", f"    {target} = None", "else:", *_indent(non_null)]
     if fast is None:
         return by_converter
     if target == v:

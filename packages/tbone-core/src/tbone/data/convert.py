@@ -58,6 +58,8 @@ class Converter:
     inline: Literal["model", "list"] | None = None
     #: whether ``None`` is a valid value (``T | None``)
     nullable: bool = False
+    #: for ``T | None``, the converter of ``T``: generated code loads values but None with it
+    non_null: Converter | None = None
 
 
 @attrs.frozen
@@ -177,18 +179,20 @@ def _load_decimal(v: Any) -> Decimal:
 
 
 def _load_datetime(v: Any) -> dt.datetime:
-    if isinstance(v, dt.datetime):
-        value = v
-    elif type(v) is str:
+    if type(v) is str:
         try:
             value = dt.datetime.fromisoformat(v)
         except ValueError:
             raise Invalid.one(
                 "expected an ISO 8601 date-time such as 2024-05-01T12:00:00Z", "datetime_parsing"
             ) from None
+    elif isinstance(v, dt.datetime):
+        value = v
     else:
         raise _type_error("an ISO 8601 date-time string", v, "datetime_type")
-    if value.tzinfo is None or value.utcoffset() is None:
+    zone = value.tzinfo
+    # a fixed offset (what parsing gives) always has one: utcoffset() need not be asked
+    if type(zone) is not dt.timezone and (zone is None or value.utcoffset() is None):
         raise Invalid.one(
             "must include a timezone (for example 2024-05-01T12:00:00Z)", "timezone_aware"
         )
@@ -347,6 +351,7 @@ class Builder:
             schema={"anyOf": [inner.schema, {"type": "null"}]},
             exact=(*inner.exact, type(None)) if inner.exact else (),
             nullable=True,
+            non_null=inner,
         )
 
     def _any_of(self, members: list[Any]) -> Converter:
@@ -589,6 +594,7 @@ def _constrained(conv: Converter, constraints: Constraints) -> Converter:
         exact=conv.exact if inline else (),
         guard=constraints if inline else None,
         inline=None,
+        non_null=None,
     )
 
 
@@ -669,5 +675,10 @@ def _with_format(conv: Converter, fmt: Format) -> Converter:
             raise Invalid.one(str(exc), fmt.name) from None
 
     return attrs.evolve(
-        conv, load=load, schema={**conv.schema, "format": fmt.name}, exact=(), inline=None
+        conv,
+        load=load,
+        schema={**conv.schema, "format": fmt.name},
+        exact=(),
+        inline=None,
+        non_null=None,
     )
