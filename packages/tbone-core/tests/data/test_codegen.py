@@ -71,6 +71,7 @@ class Doc(Model):
     notes: list[Note | None] = field(factory=list)
     checked: list[Checked] = field(factory=list)
     stamp: Stamp | None = None
+    when: dt.datetime | None = None
     extra: dict[str, int] = field(factory=dict)
     anything: Any = None
 
@@ -148,7 +149,21 @@ def _typed(value: Any) -> Any:
 
 _NUMBERS = [None, True, False, 0, 1, 3, -1, 10, 101, 2**70, 1.0, 0.5, -0.0, 1.5, math.nan, math.inf]
 _TEXTS = ["", "a", "abcdef", "123", "12a", "x@y", "x y@z", "red", "blue", "\ud800", "2024-05-01"]
-_TIMES = ["2024-05-01T12:00:00+00:00", "2024-05-01T12:00", dt.datetime(2024, 5, 1, tzinfo=dt.UTC)]
+
+
+class _NoOffset(dt.tzinfo):
+    """A zone that does not know its offset: a datetime in it is not timezone-aware."""
+
+    def utcoffset(self, _: dt.datetime | None) -> None:
+        return None
+
+
+_TIMES = [
+    dt.datetime(2024, 5, 1, tzinfo=_NoOffset()),
+    "2024-05-01T12:00:00+00:00",
+    "2024-05-01T12:00",
+    dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+]
 _leaves = st.sampled_from([*_NUMBERS, *_TEXTS, *_TIMES, (), ("a",), {"a"}])
 _keys = st.sampled_from(
     ["sku", "qty", "price", "name", "email", "kind", "text", "level", "low", "high", "at", "junk"]
@@ -196,6 +211,7 @@ _docs = _near(
         "notes": [],
         "checked": [],
         "stamp": {"at": "2024-05-01T12:00:00+00:00"},
+        "when": "2024-05-01T12:00:00+02:00",
         "extra": {"a": 1},
         "anything": [1],
     },
