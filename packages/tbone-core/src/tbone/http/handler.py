@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import logging
 import re
@@ -41,6 +41,7 @@ _RESERVED = frozenset({"order_by", "limit", "offset", "cursor", "fields", "q", "
 _DETAIL_PARAMS = frozenset({"fields", "expand"})
 _MAX_OFFSET = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]+")
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
 _COLLECTION_METHODS = {"list": ("GET", "HEAD"), "create": ("POST",)}
 _ITEM_METHODS = {
@@ -88,8 +89,9 @@ class HTTPHandler:
         allowed: Sequence[str] = ()
         try:
             parts = self._segments(request.path)
-            allowed = self._allowed_methods(parts)
-            response = await self._dispatch(request, parts, allowed, via)
+            name = self._action_name(parts)
+            allowed = self._allowed_methods(parts, name)
+            response = await self._dispatch(request, parts, allowed, name, via)
         except Exception as exc:  # every failure becomes a problem document, never a traceback
             response = self.error_response(exc, request, allowed)
         return self._finish(request, response, allowed)
@@ -118,15 +120,18 @@ class HTTPHandler:
                 404, f"nothing is served at {path}; the API lives under {prefix or '/'}"
             )
         rest = path[len(prefix) :].strip("/")
-        return [_unquote(part) for part in rest.split("/")] if rest else []
+        if not rest:
+            return []
+        parts = rest.split("/")
+        return [_unquote(part) for part in parts] if "%" in rest else parts
 
-    def _allowed_methods(self, parts: list[str]) -> tuple[str, ...]:
-        # an action's own route has its own methods; the key never holds an unknown name
-        name = self._action_name(parts)
+    def _allowed_methods(self, parts: list[str], name: str) -> tuple[str, ...]:
+        """The methods of the route ``parts`` (custom action ``name``, or ``""``), worked out
+        once per route shape; the key never holds an unknown resource or action name."""
         key = (parts[0] if parts else "", min(len(parts), 4), name)
         methods = self._methods.get(key)
         if methods is None:
-            methods = self._methods[key] = self._methods_for(parts)
+            methods = self._methods[key] = self._methods_for(parts, name)
         return methods
 
     def _action_name(self, parts: list[str]) -> str:
@@ -144,12 +149,11 @@ class HTTPHandler:
                 return parts[1]
         return ""
 
-    def _methods_for(self, parts: list[str]) -> tuple[str, ...]:
+    def _methods_for(self, parts: list[str], name: str) -> tuple[str, ...]:
         if len(parts) == 0 or (len(parts) == 1 and parts[0] in self.extras):
             return ("GET", "HEAD", "OPTIONS")
         if len(parts) > 3:
             raise NotFound("no such endpoint")
-        name = self._action_name(parts)
         if name:
             return (*self.resources[parts[0]].custom_actions[name].http_methods, "OPTIONS")
         if parts == ["ws"]:  # the transport serves the upgrade; a plain request lands here
@@ -172,7 +176,7 @@ class HTTPHandler:
         return resource
 
     async def _dispatch(
-        self, request: Request, parts: list[str], allowed: Sequence[str], via: Via
+        self, request: Request, parts: list[str], allowed: Sequence[str], name: str, via: Via
     ) -> Response:
         method = request.method.upper()
         if method == "OPTIONS":
@@ -190,7 +194,6 @@ class HTTPHandler:
         ctx = await resource.context(request, via)
         if len(parts) == 1:
             return await self._collection(request, resource, ctx, method)
-        name = self._action_name(parts)
         if len(parts) == 2 and name:
             return await self._action(request, resource, ctx, name, None)
         pk = resource.pk_from_text(parts[1])
@@ -313,17 +316,17 @@ class HTTPHandler:
     ) -> Response:
         query = _detail_query(request)
         if method in ("GET", "HEAD"):
-            fields = self._fields(resource, query.get("fields"))
-            tree = parse_expand(resource, query.get("expand"))
+            fields = self._fields(resource, query.get("fields")) if query else None
+            tree = parse_expand(resource, query.get("expand")) if query else None
             obj = await resource.detail(pk, ctx)
             data = resource.serialize(obj, ctx, fields)
             if tree:
                 await expand(resource, [obj], [data], tree, ctx)
             body = encode_json(data)
-            etag = _etag(body)
+            etag = _etag(body)  # once: it answers If-None-Match and tags the 200
             if _weak_match(request.headers.get("if-none-match"), etag):
                 return Response(304, (("ETag", etag),))
-            return _tagged(200, body)
+            return Response(200, (_JSON, ("ETag", etag)), body)
         if query:
             raise _no_params(resource, query)
         if_match = _if_match(request.headers.get("if-match"), resource, ctx)
@@ -443,7 +446,7 @@ def _etag(body: bytes) -> str:
     """A strong entity tag naming this exact representation (not only a version number, which
     a deleted and re-created object would repeat)."""
     digest = hashlib.blake2b(body, digest_size=12).digest()
-    return '"' + base64.urlsafe_b64encode(digest).decode() + '"'
+    return '"' + binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode() + '"'
 
 
 def _tagged(status: int, body: bytes, *headers: tuple[str, str]) -> Response:

@@ -8,7 +8,7 @@ whatever their framework gives them, call ``await api.handle(request)``, and wri
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 from urllib.parse import parse_qsl
 
 import attrs
@@ -17,6 +17,8 @@ from ..errors import BadRequest
 
 __all__ = ["Headers", "Request", "Response"]
 
+_T = TypeVar("_T")
+
 
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only request headers; repeated headers are joined with ", "."""
@@ -24,6 +26,9 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_items",)
 
     def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        if isinstance(items, Headers):  # already merged and read-only: share it
+            self._items: dict[str, str] = items._items
+            return
         pairs = items.items() if isinstance(items, Mapping) else items
         merged: dict[str, str] = {}
         for name, value in pairs:
@@ -33,6 +38,14 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        # a plain lookup: Mapping.get would raise and catch a KeyError for every absent header
+        return self._items.get(name.lower(), default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._items

@@ -497,10 +497,10 @@ class Resource(Generic[M]):
 
     def pk_from_text(self, text: str) -> Any:
         """Type a primary key taken from a URL; ``NotFound`` when it cannot be one."""
-        from ..storage.params import parse_params
-
         if self._pk_is_text:  # the common case: the segment is the key
             return text
+        from ..storage.params import parse_params
+
         try:
             node = parse_params(self.model, [(self.pk, text)])
         except QueryError:
