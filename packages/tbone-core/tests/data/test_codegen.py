@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tbone import Model, ValidationError, field, fields_of, model_validator
+from tbone import Model, ValidationError, computed, field, fields_of, model_validator
 from tbone.data._invalid import Invalid, prefixed
 from tbone.data.convert import Converter
-from tbone.data.model import _codec
+from tbone.data.model import _codec, computed_of
 
 
 class Part(Model, embedded=True):
@@ -32,11 +32,17 @@ class Owner(Model, embedded=True):
     name: str = field(min_length=1)
     email: str = field(pattern=r"^[^@\s]+@[^@\s]+$")
     kind: Literal["a", "b"] = "a"
+    secret: str = field(default="s", private=True)
+    hidden: int = field(default=0, write_only=True)
 
 
 class Note(Model, embedded=True, extra="ignore"):
     text: str | None
     level: Literal[1, 2, 3] = 1
+
+    @computed
+    def size(self) -> int:
+        return len(self.text or "")
 
 
 class Checked(Model, embedded=True):
@@ -51,6 +57,10 @@ class Checked(Model, embedded=True):
 
 class Stamp(Model, embedded=True):
     at: dt.datetime
+
+    @computed
+    def year(self) -> int:
+        return self.at.year
 
 
 class Doc(Model):
@@ -128,11 +138,30 @@ def _reference_value(conv: Converter, v: Any) -> Any:
     return conv.load(v)
 
 
+def _reference_dump(obj: Any, *, full: bool) -> Any:
+    """What the generated dumps must give: each field through its converter's dump."""
+    if not isinstance(obj, Model):
+        return obj
+    out = {}
+    for name, info in fields_of(type(obj)).items():
+        if not full and (info.options.private or info.options.write_only):
+            continue
+        conv = info.converter
+        dump = (conv.dump_full or conv.dump) if full else conv.dump
+        value = obj.__dict__[name]
+        out[name] = value if dump is None else dump(value)
+    if not full:
+        out |= {name: getattr(obj, name) for name in computed_of(type(obj))}
+    return out
+
+
 def _outcome(load: Any, data: Any) -> tuple[str, Any]:
     try:
         obj = load(data)
     except (Invalid, ValidationError) as exc:
         return "invalid", exc.errors
+    for full in (False, True):
+        assert _typed(obj.to_data(full=full)) == _typed(_reference_dump(obj, full=full))
     return "ok", _typed(obj.to_data(full=True))
 
 
@@ -290,3 +319,23 @@ def test_the_generated_source_can_be_read() -> None:
     for function in ("def load(data):", "def check(obj):", "def dump(obj):", "def dump_full(obj):"):
         assert function in source
     assert "# parts" in source
+
+
+def test_dumps_match_the_converters() -> None:
+    doc = Doc.from_data(
+        {
+            "id": "d",
+            "title": "t",
+            "owner": {"name": "Ann", "email": "a@b", "secret": "x", "hidden": 3},
+            "notes": [{"text": "abc", "level": 3}, None, {"text": None, "junk": 1}],
+            "parts": [{"sku": "a", "qty": 1, "price": 2.0}],
+            "checked": [{"low": 1, "high": 1}],
+            "stamp": {"at": "2024-05-01T12:00:00+00:00"},
+            "when": "2024-05-01T12:00:00+02:00",
+        }
+    )
+    for full in (False, True):
+        assert _typed(doc.to_data(full=full)) == _typed(_reference_dump(doc, full=full))
+    assert doc.to_data()["owner"] == {"name": "Ann", "email": "a@b", "kind": "a"}
+    assert doc.to_data()["notes"][0] == {"text": "abc", "level": 3, "size": 3}
+    assert doc.to_data()["stamp"] == {"at": "2024-05-01T12:00:00+00:00", "year": 2024}

@@ -277,19 +277,27 @@ def _list_value(
         ]
     else:
         append_lines = [append]
-    return [
-        f"if type({v}) is list:",
-        "    items = []",
-        "    try:",
-        f"        for x in {v}:",
-        *_indent(_indent(_indent(append_lines))),
-        "    except Invalid as e:",
-        f"        errors = failed(errors, item_errors(e, {v}, len(items), {load_item}), {key})",
-        "    else:",
-        f"        {target} = items",
+    by_item = [
+        "items = []",
+        "try:",
+        f"    for x in {v}:",
+        *_indent(_indent(append_lines)),
+        "except Invalid as e:",
+        f"    errors = failed(errors, item_errors(e, {v}, len(items), {load_item}), {key})",
         "else:",
-        *_indent(by_converter),
+        f"    {target} = items",
     ]
+    scan = _fast_check(item, "s", ns) if item.inline is None else None
+    if scan is not None:  # items valid as they are: a scan, then one copy of the list
+        by_item = [
+            f"for s in {v}:",
+            f"    if not ({scan}):",
+            *_indent(_indent(by_item)),
+            "        break",
+            "else:",
+            f"    {target} = list({v})",
+        ]
+    return [f"if type({v}) is list:", *_indent(by_item), "else:", *_indent(by_converter)]
 
 
 def _item_expression(item: Converter, load_item: str, ns: _Namespace) -> str:
@@ -453,6 +461,10 @@ def _dump_expression(conv: Converter, value: str, ns: _Namespace, full: bool, ne
     if conv.inline == "list" and item is not None and _plain_model(item) and not conv.nullable:
         return f"[{_nested_dump(item.model, 'x', ns, full, nested)} for x in {value}]"
     dump = (conv.dump_full or conv.dump) if full else conv.dump
+    if dump is not None and conv.non_null is not None:  # T | None: None as it is, else as T
+        named = ns.local()
+        inner = _dump_expression(conv.non_null, named, ns, full, nested)
+        return f"(None if ({named} := {value}) is None else {inner})"
     return value if dump is None else f"{ns.bind(attribute, dump)}({value})"
 
 
