@@ -5,22 +5,30 @@ Each model class gets, on first use, four Python functions written for it and co
 order, with no loop over the fields and no lookup of their metadata. ``codec.source`` holds the
 generated text, to read when debugging (``print(tbone.data.model._codec(Book).source)``).
 
-How a field's value is loaded:
+How ``load`` takes a field's value (into a local ``v<i>``):
 
-* values the field takes as they are (a ``str`` for ``str``, an ``int`` for ``int | None``...)
-  are checked by an inline expression: the exact type, then the simple limits (lengths, numeric
-  bounds, a pattern, a set of choices or ``Literal`` values). Passing, the value is stored as is.
-* a dict for a nested model goes straight to that model's generated ``load``;
-* a list for ``list[T]`` is loaded item by item in the loop itself, each item by the same rules;
-* anything else calls the field's converter (``convert.py``), which converts, or raises
-  :class:`Invalid` with the complete error list of that value.
+* a value the field takes as it is (a ``str`` for ``str``, an ``int`` for ``int | None``...)
+  passes an inline expression: the exact type, then the simple limits (lengths, numeric bounds,
+  a pattern, a set of choices or ``Literal`` values), and is kept as it is;
+* ``None`` for ``T | None`` is kept; any other value goes by the rules of ``T``;
+* a dict for an embedded model whose fields all have such expressions (and which has no
+  validator) is checked by one condition and the object built right here; a dict the condition
+  refuses, or one for any other model, goes to that model's own generated ``load``;
+* a list for ``list[T]`` is scanned when its items can be valid as they are, and copied; else
+  loaded item by item in the loop itself, each item by the rules above;
+* anything else calls the field's converter (``convert.py``), which converts it or raises
+  :class:`Invalid` with the complete list of that value's errors.
 
 The inline checks only decide when the converter may be skipped: a value failing one goes
-through the converter, so every error message, type and location comes from one place. Errors
-are collected for every field before ``Invalid`` is raised, each located under its field name
-(and list index), as the converters do. The object is built without ``__init__``: the loaded
-values become its ``__dict__``. Unknown keys are counted, not searched for: the keys found plus
-the defaults filled in must be all of ``out``, and only when they are not is the data scanned.
+through the converter (or the nested model's load), so every error message, type and location
+comes from one place, and nothing but these side-effect-free checks is ever done twice. Errors
+are collected for every field before ``Invalid`` is raised, each under its field name (and list
+index). The object is built without ``__init__``: one dict display of the locals becomes its
+``__dict__``. Unknown keys are counted, not searched for: the keys found plus the defaults
+filled in must be every field, and only when they are not (or on errors) is the data scanned.
+
+``dump`` is one dict display; an embedded model with no computed field is written out in it
+as a dict display of its own (one level deep), any other value dumped by its converter.
 
 The names the generated code uses (converters, bounds, nested loads) live in its namespace;
 a nested model's functions are bound on their first call, so models may refer to each other.
@@ -361,7 +369,10 @@ def _fast_check(conv: Converter, v: str, ns: _Namespace, *, first: str | None = 
             terms.append(f"{subject} is None")
             subject = v
             continue
-        checks = [f"type({subject}) is {ns.type_name(t)}", *limits]
+        if t is bool:  # the two singletons: no call to type()
+            checks = [f"({subject} is True or {v} is False)", *limits]
+        else:
+            checks = [f"type({subject}) is {ns.type_name(t)}", *limits]
         subject = v
         if t is float:
             checks.append(f"{v} - {v} == 0.0")  # false for NaN and the infinities

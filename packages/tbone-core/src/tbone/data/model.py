@@ -88,7 +88,10 @@ class Model:
         ``loc``, ``msg`` and ``type``.
         """
         try:
-            return _codec(cls).load(data)  # type: ignore[return-value]  # the codec builds cls
+            codec = cls.__tbone_codec__
+            if codec is None or codec.model is not cls:  # _codec(cls), with no call when ready
+                codec = _codec(cls)
+            return codec.load(data)  # type: ignore[return-value]  # the codec builds cls
         except Invalid as exc:
             raise ValidationError(exc.errors) from None
         except RecursionError:
@@ -102,7 +105,9 @@ class Model:
         ``fields`` keeps only the named fields; ``full=True`` gives every stored field
         (private and write-only included, computed left out), the form stores persist.
         """
-        codec = _codec(type(self))
+        codec = self.__tbone_codec__
+        if codec is None or codec.model is not type(self):  # as in from_data
+            codec = _codec(type(self))
         data: dict[str, Any] = codec.dump_full(self) if full else codec.dump(self)
         if fields is not None:
             return {k: v for k, v in data.items() if k in fields}
