@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 
@@ -37,10 +38,15 @@ __all__ = ["Channel", "Message", "QueueSubscription", "Subscription"]
 
 @attrs.frozen
 class Message:
-    """One message of a topic and, on channels with history, its position (``seq``)."""
+    """One message of a topic and, on channels with history, its position (``seq``).
+
+    A message published as a value (:meth:`Channel.publish_value`) on a channel that keeps it
+    in this process carries the value itself in ``value`` and no bytes in ``data``.
+    """
 
     data: bytes
     seq: str | None = None
+    value: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 class Subscription(ABC):
@@ -128,6 +134,14 @@ class Channel(Lifecycle, ABC):
     @abstractmethod
     async def publish(self, topic: str, message: bytes) -> None:
         """Send ``message`` to every current subscriber of ``topic`` (in every process)."""
+
+    async def publish_value(self, topic: str, value: Any, encode: Callable[[Any], bytes]) -> None:
+        """Publish a value: ``encode(value)``'s bytes, on channels that leave the process.
+
+        In-process channels override this to hand ``value`` itself to subscribers (as
+        :attr:`Message.value`), with no encoding on the way out nor decoding on the way in.
+        """
+        await self.publish(topic, encode(value))
 
     @abstractmethod
     async def subscribe(self, topic: str) -> Subscription:

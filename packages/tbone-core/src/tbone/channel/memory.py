@@ -11,12 +11,14 @@ from __future__ import annotations
 import collections
 import secrets
 import time
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ChannelUnavailable
 from .base import Channel, Message, QueueSubscription, Subscription
 
-__all__ = ["MemoryChannel"]
+__all__ = ["MemoryChannel", "approximate_size"]
 
 
 class _MemorySubscription(QueueSubscription):
@@ -57,27 +59,39 @@ class MemoryChannel(Channel):
         self._subscribers: dict[str, set[_MemorySubscription]] = {}
         self._epoch = secrets.token_hex(4)
         self._counts: dict[str, int] = {}  # per topic: positions are per topic
-        self._past: dict[str, collections.deque[tuple[float, int, Message]]] = {}
+        # per topic: (monotonic time, number, message, size in bytes)
+        self._past: dict[str, collections.deque[tuple[float, int, Message, int]]] = {}
 
     async def publish(self, topic: str, message: bytes) -> None:
         self._check_open()
+        data = bytes(message)
+        self._send(topic, data, None, len(data))
+
+    async def publish_value(self, topic: str, value: Any, encode: Callable[[Any], bytes]) -> None:
+        """Hand ``value`` itself to subscribers and to the history: it never leaves the
+        process, so it is neither encoded nor decoded (the history's byte bound counts an
+        estimate of its size)."""
+        self._check_open()
+        self._send(topic, b"", value, approximate_size(value))
+
+    def _send(self, topic: str, data: bytes, value: Any, size: int) -> None:
         count = self._counts[topic] = self._counts.get(topic, 0) + 1
-        item = Message(bytes(message), f"{self._epoch}.{count}")
+        item = Message(data, f"{self._epoch}.{count}", value)
         if self.history > 0:
-            self._remember(topic, count, item)
+            self._remember(topic, count, item, size)
         for subscriber in list(self._subscribers.get(topic, ())):
             subscriber.deliver(item)
 
-    def _remember(self, topic: str, count: int, item: Message) -> None:
+    def _remember(self, topic: str, count: int, item: Message, size: int) -> None:
         """Keep ``item`` in the topic's history, dropping the oldest beyond the count and
         byte bounds (the age bound applies when replaying)."""
         past = self._past.get(topic)
         if past is None:
             past = self._past[topic] = collections.deque()
-        past.append((time.monotonic(), count, item))
-        kept = self._kept_bytes.get(topic, 0) + len(item.data)
+        past.append((time.monotonic(), count, item, size))
+        kept = self._kept_bytes.get(topic, 0) + size
         while len(past) > self.history or (kept > self.history_bytes and len(past) > 1):
-            kept -= len(past.popleft()[2].data)
+            kept -= past.popleft()[3]
         self._kept_bytes[topic] = kept
 
     async def head(self, topic: str) -> str | None:
@@ -93,7 +107,7 @@ class MemoryChannel(Channel):
             return None
         past = self._past.get(topic, collections.deque())
         oldest = time.monotonic() - self.history_age
-        kept = [(n, m) for t, n, m in past if t >= oldest]
+        kept = [(n, m) for t, n, m, _ in past if t >= oldest]
         first = kept[0][0] if kept else count + 1
         if after + 1 < first:
             return None  # messages after ``seq`` were dropped from the history
@@ -114,3 +128,16 @@ class MemoryChannel(Channel):
     def _check_open(self) -> None:
         if self.closed:
             raise ChannelUnavailable("the memory channel is closed")
+
+
+def approximate_size(value: Any) -> int:
+    """About the bytes ``value`` would take as JSON, for the history's byte bound: texts and
+    containers are measured, every other value counts 8 (tuples and lists are walked, so an
+    envelope sent along with its object counts the envelope)."""
+    if isinstance(value, str | bytes):
+        return len(value) + 2
+    if isinstance(value, Mapping):
+        return 2 + sum(len(str(k)) + 4 + approximate_size(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 2 + sum(approximate_size(v) + 1 for v in value)
+    return 8

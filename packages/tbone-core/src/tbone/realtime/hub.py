@@ -159,7 +159,9 @@ class EventHub:
         if before is not None:
             envelope["before"] = before.to_data(full=True)
         try:
-            await self.channel.publish(self.topic, encode_json(envelope))
+            # An in-process channel hands the envelope and the committed object to the hub
+            # as they are: no JSON round trip, no validating the object again on the way in.
+            await self.channel.publish_value(self.topic, (envelope, obj), _encode_local)
         except ChannelUnavailable:
             log.exception("could not publish %s %s to the event channel", resource.name, event)
 
@@ -249,9 +251,11 @@ class EventHub:
         the client to read instead of overflowing its send queue."""
         sent: set[str] = set()
         for message in past:
-            envelope = json.loads(message.data)
+            envelope, obj = _opened(message)
             if envelope.get("resource") == sub.resource.name and message.seq is not None:
-                await self._deliver_to([sub], sub.resource, envelope, message.seq, direct=True)
+                await self._deliver_to(
+                    [sub], sub.resource, envelope, message.seq, direct=True, obj=obj
+                )
                 sent.add(message.seq)
                 if pace is not None:
                     await pace()
@@ -313,22 +317,25 @@ class EventHub:
         """Deliver one envelope that came in on the channel."""
         if isinstance(message, bytes):
             message = Message(message)
-        envelope: Envelope = json.loads(message.data)
+        envelope, obj = _opened(message)
         resource = self.resources.get(envelope["resource"])
         seq = self._position(message.seq)
         if resource is not None:
-            await self.deliver(resource, envelope, seq)
+            await self.deliver(resource, envelope, seq, obj)
 
-    async def deliver(self, resource: Resource[Any], envelope: Envelope, seq: str) -> None:
+    async def deliver(
+        self, resource: Resource[Any], envelope: Envelope, seq: str, obj: Model | None = None
+    ) -> None:
         """Send one committed write to the subscriptions it concerns, each seeing it as its
-        subscriber may (see :mod:`tbone.realtime.live`)."""
+        subscriber may (see :mod:`tbone.realtime.live`); ``obj``: the committed object, when
+        it came from this process (otherwise it is built from the envelope's document)."""
         index = self._by_resource.get(resource.name)
         if not index:
             return
         doc, before = envelope["doc"], envelope.get("before")
         candidates = index.candidates(doc.get(resource.pk), doc, before)
         if candidates:
-            await self._deliver_to(candidates, resource, envelope, seq)
+            await self._deliver_to(candidates, resource, envelope, seq, obj=obj)
 
     async def _deliver_to(
         self,
@@ -338,6 +345,7 @@ class EventHub:
         seq: str,
         *,
         direct: bool = False,
+        obj: Model | None = None,
     ) -> None:
         event: str = envelope["event"]
         doc: dict[str, Any] = envelope["doc"]
@@ -346,9 +354,10 @@ class EventHub:
         plans = [(s, k) for s in subs if (k := s.kind_of(event, pk, doc, before)) is not None]
         if not plans:
             return
-        obj = resource.model.from_data(doc)
         version = envelope.get("version")
-        set_version(obj, version)
+        if obj is None:  # it came over the wire: build (and validate) it from the document
+            obj = resource.model.from_data(doc)
+            set_version(obj, version)
         # The data is encoded once and each frame is built by concatenation: with a thousand
         # subscribers, per-subscriber JSON encoding would dominate the fan-out.
         head = (
@@ -378,6 +387,19 @@ class EventHub:
                 sub.emit(held)
             else:
                 sub.send(held)
+
+
+def _encode_local(value: tuple[Envelope, Model]) -> bytes:
+    """What a channel that leaves the process sends of a published ``(envelope, object)``."""
+    return encode_json(value[0])
+
+
+def _opened(message: Message) -> tuple[Envelope, Model | None]:
+    """A message's envelope, and the committed object when it never left this process."""
+    if message.value is not None:
+        envelope, obj = message.value
+        return envelope, obj
+    return json.loads(message.data), None
 
 
 def _held_version(kind: str, version: int | None) -> int | None:

@@ -1,0 +1,128 @@
+"""In one process (the memory channel) a committed write reaches subscribers as it is: its
+envelope is not encoded to JSON, decoded again, nor its object validated again (issue 11)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import tbone.realtime.hub as hub_module
+from tbone import API
+from tbone.channel import Channel, MemoryChannel, Message
+from tbone.channel.memory import approximate_size
+
+from .conftest import Book, connect, make_api
+
+
+class _Counted:
+    """Counts the calls of a function (those whose first argument is ``of``) and still
+    calls it."""
+
+    def __init__(self, function: Callable[..., Any], of: type = object) -> None:
+        self.function = function
+        self.of = of
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(args[0], self.of):
+            self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+@pytest.fixture
+def codec(monkeypatch: pytest.MonkeyPatch) -> dict[str, _Counted]:
+    """The hub's envelope codec (JSON both ways) and the model's loader, counted."""
+    counted = {
+        "encode": _Counted(hub_module.encode_json),
+        # envelopes come in as bytes (the test's client decodes text frames)
+        "decode": _Counted(hub_module.json.loads, bytes | bytearray),
+        "load": _Counted(Book.from_data),
+    }
+    monkeypatch.setattr(hub_module, "encode_json", counted["encode"])
+    monkeypatch.setattr(hub_module.json, "loads", counted["decode"])
+    monkeypatch.setattr(Book, "from_data", counted["load"])
+    return counted
+
+
+async def _subscribed(api: API, **frame: Any) -> Any:
+    peer = await connect(api)
+    answer = await peer.call({"type": "subscribe", "id": 1, "resource": "books", **frame})
+    assert answer["type"] == "subscribed", answer
+    return peer
+
+
+async def test_memory_channel_passes_the_committed_object(codec: dict[str, _Counted]) -> None:
+    async with make_api() as api:
+        assert isinstance(api.hub.channel, MemoryChannel)
+        peer = await _subscribed(api, filter={"author": "Herbert"})
+        books = api.resource("books")
+        for counter in codec.values():
+            counter.calls = 0
+        dune = await books.create({"title": "Dune", "author": "Herbert"})
+        loads_of_the_write = codec["load"].calls  # the client's data, validated once
+        event = await peer.next()
+        assert (event["event"], event["pk"], event["data"]["title"]) == ("created", dune.id, "Dune")
+        # the frame's data is encoded once; the envelope neither way; the object not again
+        codec["load"].calls -= loads_of_the_write
+        assert codec["encode"].calls == 1
+        assert codec["decode"].calls == 0
+        assert codec["load"].calls == 0
+
+
+async def test_resume_replays_in_process_events_from_history(
+    codec: dict[str, _Counted],
+) -> None:
+    async with make_api() as api:
+        peer = await _subscribed(api)
+        books = api.resource("books")
+        dune = await books.create({"title": "Dune", "author": "Herbert"})
+        first = await peer.next()
+        await books.update(dune.id, {"year": 1965})
+        await books.delete(dune.id)
+        events = [await peer.next(), await peer.next()]
+        codec["decode"].calls = codec["load"].calls = 0
+        again = await _subscribed(api, after=first["seq"])
+        replayed = [await again.next(), await again.next()]
+        assert [e["event"] for e in replayed] == ["updated", "deleted"]
+        assert [e["seq"] for e in replayed] == [e["seq"] for e in events]
+        assert replayed[0]["data"]["year"] == 1965
+        assert codec["decode"].calls == 0
+        assert codec["load"].calls == 0
+
+
+async def test_a_channel_that_leaves_the_process_gets_the_encoded_envelope() -> None:
+    sent: list[bytes] = []
+
+    class Wire(Channel):
+        async def publish(self, topic: str, message: bytes) -> None:
+            sent.append(message)
+
+        async def subscribe(self, topic: str) -> Any:
+            raise NotImplementedError
+
+    await Wire().publish_value("t", ({"a": 1}, object()), lambda v: repr(v[0]).encode())
+    assert sent == [b"{'a': 1}"]
+
+
+async def test_memory_history_bounds_values_by_their_estimated_size() -> None:
+    async with MemoryChannel(history_bytes=1000) as channel:
+        start = await channel.head("t")
+        assert start is not None
+        doc = {"title": "x" * 100}
+        for _ in range(50):
+            await channel.publish_value("t", doc, lambda v: b"unused")
+        kept = await channel.since("t", start)
+        assert kept is None  # the oldest were dropped: more than 1000 bytes were published
+        head = await channel.head("t")
+        last = await channel.since("t", f"{head.rsplit('.', 1)[0]}.45" if head else "")
+        assert last is not None
+        assert [m.value for m in last] == [doc] * 5
+        assert all(isinstance(m, Message) and m.data == b"" for m in last)
+
+
+def test_approximate_size_is_about_the_json_size() -> None:
+    value = {"title": "Dune", "tags": ["a", "b"], "year": 1965, "nested": {"k": None}}
+    assert 30 <= approximate_size(value) <= 120
+    assert approximate_size(({"a": "b"}, object())) > approximate_size({"a": "b"})
