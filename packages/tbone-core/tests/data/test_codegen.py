@@ -339,3 +339,13 @@ def test_dumps_match_the_converters() -> None:
     assert doc.to_data()["owner"] == {"name": "Ann", "email": "a@b", "kind": "a"}
     assert doc.to_data()["notes"][0] == {"text": "abc", "level": 3, "size": 3}
     assert doc.to_data()["stamp"] == {"at": "2024-05-01T12:00:00+00:00", "year": 2024}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_docs)
+def test_objects_built_in_python_are_checked_as_loaded_ones(data: dict[str, Any]) -> None:
+    """``Doc(**values)`` runs the generated ``check``: it must agree with ``load``."""
+    names = set(fields_of(Doc))
+    if not names.issuperset(data) or not {"id", "title"} <= data.keys():
+        return  # not a valid call of __init__ (unknown or missing keyword arguments)
+    assert _outcome(lambda d: Doc(**d), data) == _outcome(Doc.from_data, data)

@@ -228,7 +228,8 @@ def _value(
     conv: Converter, v: str, key: str, ns: _Namespace, target: str | None = None
 ) -> list[str]:
     """Lines putting the loaded value of ``v`` in ``target`` (``v`` itself by default), or
-    adding its errors, located under ``key``, to ``errors``."""
+    adding its errors, located under ``key``, to ``errors``. ``target`` holds ``v`` already:
+    a value valid as it is needs no store."""
     target = target or v
     by_converter = _attempt(f"{target} = {ns.bind('load', conv.load)}({v})", key)
     if conv.inline == "list" and conv.item is not None:
@@ -239,14 +240,10 @@ def _value(
     if fast is None and conv.non_null is not None:
         # T | None: None as it is, any other value by the rules of T
         non_null = _value(conv.non_null, v, key, ns, target)
-        if target == v:
-            return [f"if {v} is not None:", *_indent(non_null)]
-        return [f"if {v} is None:", f"    {target} = None", "else:", *_indent(non_null)]
+        return [f"if {v} is not None:", *_indent(non_null)]
     if fast is None:
         return by_converter
-    if target == v:
-        return [f"if not ({fast}):", *_indent(by_converter)]
-    return [f"if {fast}:", f"    {target} = {v}", "else:", *_indent(by_converter)]
+    return [f"if not ({fast}):", *_indent(by_converter)]
 
 
 def _model_value(
