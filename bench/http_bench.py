@@ -12,16 +12,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench.results import Section, skipped
+from bench.servers import serving
 
 HERE = Path(__file__).resolve().parent
 SERVERS = ["tbone-aiohttp", "hand-aiohttp", "tbone-sanic", "hand-sanic", "fastapi"]
@@ -40,38 +38,12 @@ REQUESTS = {
 FASTAPI_BOUND = {"list (20 of 100)": 1.0, "filtered list": 1.0}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running(kind: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*_pin(0), sys.executable, str(HERE / "http_apps.py"), kind, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/books?limit=1", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"{kind} did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """The server ``kind`` of http_apps.py, pinned to CPU 0; yields its base URL."""
+    command = [*_pin(0), sys.executable, str(HERE / "http_apps.py"), kind]
+    with serving(command, kind, probe="/api/books?limit=1", stop_wait=10) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 def _pin(cpu: int) -> list[str]:

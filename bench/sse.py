@@ -18,11 +18,8 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,14 +156,6 @@ def _pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) the process used so far, where /proc tells it."""
     try:
@@ -176,43 +165,17 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextlib.contextmanager
-def running(kind: str) -> Iterator[tuple[int, int]]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE), "serve", kind, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/books", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"the {kind} server did not start") from None
-                time.sleep(0.2)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def running(kind: str) -> contextlib.AbstractContextManager[tuple[int, int]]:
+    """The bench server ``kind`` (this file's ``serve`` mode): ``(port, pid)``."""
+    from bench.servers import serving  # not at the top: this file also runs as a script
+
+    return serving([sys.executable, str(HERE), "serve", kind], kind)
 
 
 def run_clients(transport: str, port: int, n: int, rounds: int) -> list[list[float]]:
-    out = subprocess.run(
-        [sys.executable, str(HERE), "clients", transport, str(port), str(n), str(rounds)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-    ).stdout
-    latencies: list[list[float]] = json.loads(out)["latencies"]
-    return latencies
+    from bench.servers import client_latencies
+
+    return client_latencies(HERE, transport, port, n, rounds)
 
 
 def _figures(per_round: list[list[float]], n: int, cpu: float | None) -> dict[str, float]:

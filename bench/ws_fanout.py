@@ -21,11 +21,8 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -212,45 +209,17 @@ def _pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-@contextlib.contextmanager
-def running(kind: str) -> Iterator[int]:
-    from bench.http_bench import free_port
+def running(kind: str) -> contextlib.AbstractContextManager[tuple[int, int]]:
+    """The bench server ``kind`` (this file's ``serve`` mode): ``(port, pid)``."""
+    from bench.servers import serving  # not at the top: this file also runs as a script
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE), "serve", kind, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/books", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"{kind} did not start") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return serving([sys.executable, str(HERE), "serve", kind], kind, stop_wait=10)
 
 
 def run_clients(kind: str, port: int, n: int, rounds: int) -> list[list[float]]:
-    out = subprocess.run(
-        [sys.executable, str(HERE), "clients", kind, str(port), str(n), str(rounds)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    ).stdout
-    latencies: list[list[float]] = json.loads(out)["latencies"]
-    return latencies
+    from bench.servers import client_latencies
+
+    return client_latencies(HERE, kind, port, n, rounds, timeout=600)
 
 
 def measure(sizes: tuple[int, ...] = (100, 1000)) -> dict[tuple[str, int], dict[str, float]]:
@@ -258,7 +227,7 @@ def measure(sizes: tuple[int, ...] = (100, 1000)) -> dict[tuple[str, int], dict[
     for n in sizes:
         rounds = 40 if n <= 100 else 15
         for kind in SERVERS:
-            with running(kind) as port:
+            with running(kind) as (port, _pid):
                 run_clients(kind, port, n, 3)  # warm up the server
                 per_round = run_clients(kind, port, n, rounds)
             every = sorted(t for round_ in per_round for t in round_)

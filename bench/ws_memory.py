@@ -15,12 +15,10 @@ import contextlib
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-from bench.http_bench import free_port
 from bench.results import Section, skipped
+from bench.servers import serving
 
 HERE = Path(__file__).resolve()
 FANOUT = HERE.parent / "ws_fanout.py"
@@ -36,31 +34,8 @@ def _rss(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-@contextlib.contextmanager
-def _server(kind: str) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(FANOUT), "serve", kind, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/books", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"{kind} did not start") from None
-                time.sleep(0.2)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def _server(kind: str) -> contextlib.AbstractContextManager[tuple[int, int]]:
+    return serving([sys.executable, str(FANOUT), "serve", kind], kind, stop_wait=10)
 
 
 async def _hold(kind: str, port: int, n: int) -> None:
