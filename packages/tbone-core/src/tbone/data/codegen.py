@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeGuard
@@ -134,6 +135,12 @@ class _Namespace:
         name = f"{prefix}{len(self.names)}"
         self.names[name] = value
         return name
+
+    def constant(self, prefix: str, value: Any) -> str:
+        """A number written as a literal (its repr reads back exactly), anything else bound."""
+        if type(value) is int or (type(value) is float and math.isfinite(value)):
+            return repr(value)
+        return self.bind(prefix, value)
 
     def type_name(self, t: type) -> str:
         """The name of a type in the generated code: its own for builtins (str, int...)."""
@@ -385,9 +392,9 @@ def _guard_terms(conv: Converter, v: str, ns: _Namespace) -> list[str]:
     for low, high, subject in _GUARD_CHAINS:
         chain = [subject.format(v=v)]  # one comparison chain: len() called once
         if getattr(guard, low) is not None:
-            chain.insert(0, f"{ns.bind(low, getattr(guard, low))} {_OPERATORS[low]}")
+            chain.insert(0, f"{ns.constant(low, getattr(guard, low))} {_OPERATORS[low]}")
         if getattr(guard, high) is not None:
-            chain.append(f"{_OPERATORS[high]} {ns.bind(high, getattr(guard, high))}")
+            chain.append(f"{_OPERATORS[high]} {ns.constant(high, getattr(guard, high))}")
         if len(chain) > 1:
             terms.append(" ".join(chain))
     if guard.pattern is not None:
