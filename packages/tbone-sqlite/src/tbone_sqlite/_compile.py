@@ -42,6 +42,7 @@ _KINDS: Final[dict[ValueType, frozenset[str]]] = {  # the kinds of ``in`` values
     "bool": frozenset({"null", "bool"}),
     "any": frozenset({"null", "bool", "number", "text"}),
 }
+_KEY_TYPES: Final = frozenset({"text", "iso", "int", "num"})  # stored as is in the pk column
 _encode_list = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _RANK: Final = (
     "CASE {t} WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'true' THEN 3 "
@@ -52,11 +53,13 @@ _RANK: Final = (
 class SQLBuilder:
     """Builds the parameterised parts of one statement, binding values in text order."""
 
-    def __init__(self, keys: Iterator[int]) -> None:
+    def __init__(self, keys: Iterator[int], pk: str | None = None) -> None:
         self.params: list[Any] = []
         self.python: dict[int, Node] = {}
         """Nodes evaluated in Python, by the key bound for their ``tbone_match(?, doc)``."""
         self._keys = keys
+        self._pk = pk
+        """The primary key field: its comparisons read the ``pk`` column (and its index)."""
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
@@ -129,6 +132,10 @@ class SQLBuilder:
         vt = value_type(f.target)
         if vt is None:
             return None
+        if f.target.path == (self._pk,) and vt in _KEY_TYPES:
+            keyed = self._on_key(f, vt)
+            if keyed is not None:
+                return keyed
         t = f"json_type(doc, '{p}')"
         if f.lookup == "exact":
             return self._exact(f, vt, x, t, f.wire)
@@ -137,6 +144,22 @@ class SQLBuilder:
         if f.lookup in _ORDERED:
             return self._ordered(f, vt, x, t)
         return self._text(f, vt, x, t, p)
+
+    def _on_key(self, f: Filter, vt: ValueType) -> str | None:
+        """A comparison of the primary key on the stored ``pk`` column: its full value (no NUL
+        cut, never NULL) under the primary key index; ``None`` leaves it to the general path."""
+        wire = f.wire
+        if f.lookup == "exact" or f.lookup in _ORDERED:
+            if wire is None or not _fits(vt, wire):
+                return None
+            op = "=" if f.lookup == "exact" else _ORDERED[f.lookup]
+            return f"pk {op} {self.bind(wire)}"
+        if f.lookup == "in":
+            kept = [w for w in wire if w is not None]  # no stored key is null
+            if not all(_fits(vt, w) and _kind(w) in ("text", "number") for w in kept):
+                return None  # NUL-holding text, 64-bit overflow: the general path is exact
+            return f"pk IN (SELECT value FROM json_each({self.bind(_encode_list(kept))}))"
+        return None
 
     def _exact(self, f: Filter, vt: ValueType, x: str, t: str, wire: Any) -> str | None:
         if isinstance(wire, str) and vt in ("text", "any"):
@@ -283,7 +306,7 @@ def _order_exprs(o: Order, pk: str) -> list[str] | None:
     vt = value_type(o.target)
     if p is None or vt is None:
         return None
-    if o.target.path == (pk,) and vt in ("text", "iso", "int", "num"):
+    if o.target.path == (pk,) and vt in _KEY_TYPES:
         return ["pk"]  # the stored key column: full strings, and the primary key index
     x = f"json_extract(doc, '{p}')"
     if vt == "text":

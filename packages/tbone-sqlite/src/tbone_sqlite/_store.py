@@ -267,7 +267,7 @@ class SQLiteStore(Store):
             raise await self._missing_or_stale(spec, pk, expect_version)
 
     async def delete_where(self, spec: CollectionSpec, query: Query) -> int:
-        b = SQLBuilder(self._keys)
+        b = SQLBuilder(self._keys, spec.pk)
         where = b.where(query.where)
         sql = f"DELETE FROM {_table(spec.name)} WHERE {where} RETURNING 1"
         with self._functions.using(b.python):
@@ -302,14 +302,14 @@ class SQLiteStore(Store):
         return [found[pk] for pk in dict.fromkeys(pks) if pk in found]
 
     async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
-        b = SQLBuilder(self._keys)
+        b = SQLBuilder(self._keys, spec.pk)
         sql = f"SELECT count(*) FROM {_table(spec.name)} WHERE {b.where(query.where)}"
         with self._functions.using(b.python):
             rows = await self._rows(spec, sql, b.params)
         return int(rows[0][0])
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
-        b = SQLBuilder(self._keys)
+        b = SQLBuilder(self._keys, spec.pk)
         sql = f"FROM {_table(spec.name)} WHERE {b.where(query.where)}"
         order = b.order_by(query.order, spec.pk)
         if order is None:

@@ -70,7 +70,12 @@ def _bad(why: str) -> QueryError:
 
 
 def after(order: Sequence[Order], values: Sequence[Any]) -> Node:
-    """Documents strictly after ``values`` in ``order`` (None first ascending, last descending)."""
+    """Documents strictly after ``values`` in ``order`` (None first ascending, last descending).
+
+    With several keys the condition is led by a redundant bound on the first one ("at or after
+    its value", implied by every branch), which a store can answer from an index on that key:
+    without it, ``a > x OR (a = x AND ...)`` makes SQL planners walk from the start.
+    """
     branches: list[Node] = []
     for i, (o, v) in enumerate(zip(order, values, strict=True)):
         step = _after_one(o, v)
@@ -78,7 +83,9 @@ def after(order: Sequence[Order], values: Sequence[Any]) -> Node:
             continue
         equal = [_equal(p, w) for p, w in zip(order[:i], values[:i], strict=True)]
         branches.append(And((*equal, step)) if equal else step)
-    return Or(tuple(branches))
+    keyset = Or(tuple(branches))
+    bound = _at_or_after(order[0], values[0]) if len(branches) > 1 else None
+    return keyset if bound is None else And((bound, keyset))
 
 
 def _equal(o: Order, v: Any) -> Filter:
@@ -91,3 +98,15 @@ def _after_one(o: Order, v: Any) -> Node | None:
     if v is None:
         return None  # None is last descending: nothing comes after it
     return Or((Filter(o.target, "lt", v), Filter(o.target, "exists", False)))
+
+
+def _at_or_after(o: Order, v: Any) -> Node | None:
+    """The documents whose first key is ``v`` or after it: implied by each branch of
+    :func:`after` (``gt``/``lt``, or equal to ``v``); ``None`` when it bounds nothing."""
+    if isinstance(v, dict | list | tuple | set | frozenset):
+        return None  # unordered values: equal to ``v`` does not imply ``gte v``
+    if not o.descending:
+        return None if v is None else Filter(o.target, "gte", v)
+    if v is None:
+        return Filter(o.target, "exists", False)  # None is last descending
+    return Or((Filter(o.target, "lte", v), Filter(o.target, "exists", False)))
