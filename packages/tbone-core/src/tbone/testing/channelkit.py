@@ -27,6 +27,7 @@ from tbone.channel import Channel, Subscription
 from tbone.errors import ChannelUnavailable
 
 from .plugin import SKIP_PREFIX
+from .suites import install_tests, named_test
 
 __all__ = ["ChannelConformance"]
 
@@ -229,12 +230,7 @@ class ChannelConformance:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        unknown = sorted(set(cls.skip) - set(BEHAVIOURS))
-        if unknown:
-            raise TypeError(f"{cls.__name__}.skip names unknown behaviours: {', '.join(unknown)}")
-        for name, run in BEHAVIOURS.items():
-            if f"test_{name}" not in cls.__dict__:
-                setattr(cls, f"test_{name}", _test_for(name, run))
+        install_tests(cls, BEHAVIOURS, _test_for)
 
     def run_behaviour(self, name: str, run: Run) -> None:
         if name in self.skip:
@@ -253,6 +249,4 @@ def _test_for(name: str, run: Run) -> Callable[[ChannelConformance], None]:
     def test(self: ChannelConformance) -> None:
         self.run_behaviour(name, run)
 
-    test.__name__ = f"test_{name}"
-    test.__doc__ = run.__doc__
-    return test
+    return named_test(name, run.__doc__, test)

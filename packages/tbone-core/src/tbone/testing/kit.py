@@ -20,6 +20,7 @@ import pytest
 from tbone.storage import Store
 
 from .plugin import SKIP_PREFIX
+from .suites import install_tests, named_test
 
 __all__ = ["Behaviour", "StoreConformance", "behaviour", "behaviours"]
 
@@ -76,16 +77,7 @@ class StoreConformance:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        known = {b.name: b for b in behaviours()}
-        unknown = sorted(set(cls.skip) - set(known))
-        if unknown:
-            raise TypeError(
-                f"{cls.__name__}.skip names unknown behaviours: {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        for b in known.values():
-            if f"test_{b.name}" not in cls.__dict__:
-                setattr(cls, f"test_{b.name}", _test_for(b))
+        install_tests(cls, {b.name: b for b in behaviours()}, lambda name, b: _test_for(b))
 
     def run_behaviour(self, b: Behaviour, tmp_path: Path) -> None:
         if b.name in self.skip:
@@ -131,6 +123,4 @@ def _test_for(b: Behaviour) -> Callable[[StoreConformance, Path], None]:
     def test(self: StoreConformance, tmp_path: Path) -> None:
         self.run_behaviour(b, tmp_path)
 
-    test.__name__ = f"test_{b.name}"
-    test.__doc__ = getattr(b.run, "__doc__", None)
-    return test
+    return named_test(b.name, getattr(b.run, "__doc__", None), test)

@@ -42,6 +42,7 @@ from tbone.realtime import CloseCode, Limits, Session
 from tbone.storage import Store
 
 from .plugin import SKIP_PREFIX
+from .suites import install_tests, named_test
 
 __all__ = ["LiveConformance", "LiveRun"]
 
@@ -496,12 +497,7 @@ class LiveConformance:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        unknown = sorted(set(cls.skip) - set(BEHAVIOURS))
-        if unknown:
-            raise TypeError(f"{cls.__name__}.skip names unknown behaviours: {', '.join(unknown)}")
-        for name, run in BEHAVIOURS.items():
-            if f"test_{name}" not in cls.__dict__:
-                setattr(cls, f"test_{name}", _test_for(name, run))
+        install_tests(cls, BEHAVIOURS, _test_for)
 
     def run_behaviour(self, name: str, run: Run) -> None:
         if name in self.skip:
@@ -513,6 +509,4 @@ def _test_for(name: str, run: Run) -> Callable[[LiveConformance], None]:
     def test(self: LiveConformance) -> None:
         self.run_behaviour(name, run)
 
-    test.__name__ = f"test_{name}"
-    test.__doc__ = run.__doc__
-    return test
+    return named_test(name, run.__doc__, test)
