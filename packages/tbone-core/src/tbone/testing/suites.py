@@ -4,9 +4,26 @@ one ``test_<name>`` per behaviour, and ``skip`` may only name behaviours that ex
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["install_tests", "named_test"]
+__all__ = ["install_tests", "named_test", "registrar"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def registrar(registry: dict[str, F], kind: str) -> Callable[[str], Callable[[F], F]]:
+    """A decorator factory that files behaviours in ``registry`` by name (each name once)."""
+
+    def register(name: str) -> Callable[[F], F]:
+        def wrap(fn: F) -> F:
+            if name in registry:
+                raise ValueError(f"two {kind} behaviours are named {name!r}")
+            registry[name] = fn
+            return fn
+
+        return wrap
+
+    return register
 
 
 def install_tests(

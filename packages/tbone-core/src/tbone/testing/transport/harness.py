@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 import httpx
 
+from ..suites import registrar
 from .app import SEED_BOOKS
 from .server import LiveServer
 
@@ -55,16 +56,8 @@ HttpBehaviour = Callable[[Harness], Awaitable[None]]
 BEHAVIOURS: dict[str, HttpBehaviour] = {}
 
 
-def behaviour(name: str) -> Callable[[HttpBehaviour], HttpBehaviour]:
-    """Register an HTTP behaviour of the kit under ``name`` (unique)."""
-
-    def wrap(fn: HttpBehaviour) -> HttpBehaviour:
-        if name in BEHAVIOURS:
-            raise ValueError(f"two transport behaviours are named {name!r}")
-        BEHAVIOURS[name] = fn
-        return fn
-
-    return wrap
+#: register an HTTP behaviour of the kit under a name (unique): ``@behaviour("name")``
+behaviour = registrar(BEHAVIOURS, "transport")
 
 
 def _assert_length(response: httpx.Response) -> None:

@@ -17,6 +17,7 @@ import httpx
 
 from tbone.realtime import StreamLimits
 
+from ..suites import registrar
 from .app import build_realtime_api
 from .server import LiveServer
 
@@ -227,13 +228,5 @@ FallbackBehaviour = Callable[[FallbackHarness], Awaitable[None]]
 FALLBACK_BEHAVIOURS: dict[str, FallbackBehaviour] = {}
 
 
-def fallback_behaviour(name: str) -> Callable[[FallbackBehaviour], FallbackBehaviour]:
-    """Register a fallback behaviour of the kit under ``name`` (unique)."""
-
-    def wrap(fn: FallbackBehaviour) -> FallbackBehaviour:
-        if name in FALLBACK_BEHAVIOURS:
-            raise ValueError(f"two fallback behaviours are named {name!r}")
-        FALLBACK_BEHAVIOURS[name] = fn
-        return fn
-
-    return wrap
+#: register a fallback behaviour of the kit under a name (unique): ``@fallback_behaviour("name")``
+fallback_behaviour = registrar(FALLBACK_BEHAVIOURS, "fallback")

@@ -18,6 +18,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from ..suites import registrar
 from .app import SEED_BOOKS
 from .server import LiveServer
 
@@ -178,13 +179,5 @@ WsBehaviour = Callable[[WsHarness], Awaitable[None]]
 WS_BEHAVIOURS: dict[str, WsBehaviour] = {}
 
 
-def ws_behaviour(name: str) -> Callable[[WsBehaviour], WsBehaviour]:
-    """Register a WebSocket behaviour of the kit under ``name`` (unique)."""
-
-    def wrap(fn: WsBehaviour) -> WsBehaviour:
-        if name in WS_BEHAVIOURS:
-            raise ValueError(f"two WebSocket behaviours are named {name!r}")
-        WS_BEHAVIOURS[name] = fn
-        return fn
-
-    return wrap
+#: register a WebSocket behaviour of the kit under a name (unique): ``@ws_behaviour("name")``
+ws_behaviour = registrar(WS_BEHAVIOURS, "WebSocket")
