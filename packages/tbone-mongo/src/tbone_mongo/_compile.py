@@ -149,9 +149,10 @@ class Compiler:
     def _exists(self, f: Filter, path: str) -> MQL:
         if f.target.kind in ("list", "any") or _untyped(f.target):
             present: MQL = {"$or": [{path: {"$type": "array"}}, {path: {"$ne": None}}]}
-        else:
-            present = {path: {"$ne": None}}
-        return present if f.value else {"$nor": [present]}
+            return present if f.value else {"$nor": [present]}
+        # ``$ne`` is the negation of ``$eq``: absent is ``{path: null}``, which an index answers
+        # (a keyset cursor's leading bound descending asks "at most v, or null")
+        return {path: {"$ne": None}} if f.value else {path: None}
 
     def _typed(self, f: Filter, path: str) -> MQL | None:
         to = plan_of(f.target.converter).to_bson
