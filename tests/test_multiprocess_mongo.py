@@ -22,8 +22,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tbone import plugins
-
-from .test_multiprocess import Worker
+from tbone.testing.transport.process import ServeProcess as Worker
 
 pytestmark = [
     pytest.mark.skipif(

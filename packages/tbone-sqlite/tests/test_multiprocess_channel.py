@@ -10,12 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tbone import plugins
+from tbone.testing.transport.process import ServeProcess as Worker
 
 pytestmark = [
     pytest.mark.skipif(
@@ -49,55 +45,6 @@ def make_api() -> API:
     api.register(AuthorResource)
     return api
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Worker:
-    """One ``tbone serve`` process."""
-
-    def __init__(self, module: Path, server: str, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/api/ws"
-        code = "import sys; from tbone.cli import main; sys.exit(main())"
-        args = ["serve", f"{module}:make_api", "--server", server, "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(self.url + "/api/books").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
-                _, err = self.proc.communicate()
-                raise AssertionError(f"the server on port {self.port} did not come up:\n{err}")
-            time.sleep(0.1)
-
-    def stop(self) -> tuple[int, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            _, err = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err
 
 
 @pytest.fixture
