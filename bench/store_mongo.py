@@ -16,16 +16,14 @@ filter holds the version read: the optimistic write every TBone update is).
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Callable
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient
 
 from bench.results import Section
+from bench.store_cases import Cases, crud_cases
 from bench.timing import three_way
 from tbone import Model, field
-from tbone.storage import CollectionSpec, Query, compile_where, parse_order
 from tbone_mongo import MongoStore
 from tbone_mongo.testing import MongoServer
 
@@ -108,41 +106,8 @@ async def _setup(server: MongoServer) -> tuple[Any, Raw, MongoStore]:
     return client, Raw(raw_coll), store
 
 
-def _cases(raw: Raw, store: MongoStore) -> dict[str, dict[str, Callable[[int], Any]]]:
-    spec = CollectionSpec.of(Book)
-    books = store.collection(Book)
-    order = parse_order(Book, [])
-    fresh = itertools.count(ROWS)
-
-    def find_query(year: int) -> Query:
-        return Query(where=compile_where(Book, year=year), order=order)
-
-    async def store_update(pk: str, changes: dict[str, Any]) -> int:
-        (record,) = await store.get_docs(spec, [pk])
-        return await store.replace_doc(spec, pk, {**record.doc, **changes}, record.version)
-
-    return {
-        "insert": {
-            "raw": lambda i: raw.insert(_doc(next(fresh))),
-            "store": lambda i: store.insert_docs(spec, [_doc(next(fresh))]),
-            "collection": lambda i: books.insert(Book(**_doc(next(fresh)))),
-        },
-        "get": {
-            "raw": lambda i: raw.get(f"book-{i:08d}"),
-            "store": lambda i: store.get_docs(spec, [f"book-{i:08d}"]),
-            "collection": lambda i: books.get(f"book-{i:08d}"),
-        },
-        "find (indexed, ~10 rows)": {
-            "raw": lambda i: raw.find(1800 + i % YEARS),
-            "store": lambda i: store.find_docs(spec, find_query(1800 + i % YEARS)),
-            "collection": lambda i: books.find(year=1800 + i % YEARS),
-        },
-        "update one field": {
-            "raw": lambda i: raw.update(f"book-{i:08d}", {"rating": 1.5}),
-            "store": lambda i: store_update(f"book-{i:08d}", {"rating": 1.5}),
-            "collection": lambda i: books.update(f"book-{i:08d}", {"rating": 1.5}),
-        },
-    }
+def _cases(raw: Raw, store: MongoStore) -> Cases:
+    return crud_cases(raw, store, Book, _doc, rows=ROWS, years=YEARS)
 
 
 def run() -> Section:

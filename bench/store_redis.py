@@ -27,6 +27,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.results import Section, join
+from bench.store_cases import crud_cases
 from bench.timing import BATCH, batched, ops_per_second, three_way
 from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, compile_where, parse_order
@@ -227,36 +228,16 @@ def _crud_rows(
     raw = Raw(client, f"{prefix}raw:")
     for i in range(ROWS):
         loop.run_until_complete(raw.insert(_doc(i, ROWS)))
-    books = store.collection(Book)
-    fresh = itertools.count(ROWS)
-    years = ROWS // PER_VALUE
-
-    async def store_update(pk: str, changes: dict[str, Any]) -> int:
-        (record,) = await store.get_docs(spec, [pk])
-        return await store.replace_doc(spec, pk, {**record.doc, **changes}, record.version)
-
-    cases: dict[str, dict[str, Callable[[int], Any]]] = {
-        "insert": {
-            "raw": lambda i: raw.insert(_doc(next(fresh), ROWS)),
-            "store": lambda i: store.insert_docs(spec, [_doc(next(fresh), ROWS)]),
-            "collection": lambda i: books.insert(Book(**_doc(next(fresh), ROWS))),
-        },
-        "get": {
-            "raw": lambda i: raw.get(f"book-{i:08d}"),
-            "store": lambda i: store.get_docs(spec, [f"book-{i:08d}"]),
-            "collection": lambda i: books.get(f"book-{i:08d}"),
-        },
-        "find (indexed, 10 rows)": {
-            "raw": lambda i: raw.find(1800 + i % years),
-            "store": lambda i: store.find_docs(spec, _find(1800 + i % years)),
-            "collection": lambda i: books.find(year=1800 + i % years),
-        },
-        "update one field": {
-            "raw": lambda i: raw.update(f"book-{i:08d}", {"rating": 1.5}),
-            "store": lambda i: store_update(f"book-{i:08d}", {"rating": 1.5}),
-            "collection": lambda i: books.update(f"book-{i:08d}", {"rating": 1.5}),
-        },
-    }
+    cases = crud_cases(
+        raw,
+        store,
+        Book,
+        lambda i: _doc(i, ROWS),
+        rows=ROWS,
+        years=ROWS // PER_VALUE,
+        find="find (indexed, 10 rows)",
+        spec=spec,
+    )
     return three_way(
         loop,
         f"Redis store vs raw redis-py (same documents, a set per year), ops/s, {ROWS:,} documents",
