@@ -7,10 +7,36 @@ import itertools
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from tbone import Model
+from tbone import Model, field
 from tbone.storage import CollectionSpec, Query, Store, compile_where, parse_order
 
 Cases = dict[str, dict[str, Callable[[int], Any]]]
+
+ROWS = 2_000
+YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
+
+
+class Book(Model):
+    id: str = field(primary_key=True)
+    title: str = field(min_length=1)
+    author: str
+    year: int = field(index=True)
+    tags: list[str] = field(factory=list)
+    rating: float = 0.0
+    in_print: bool = True
+
+
+def doc(i: int) -> dict[str, Any]:
+    """Document ``i``; those inserted while timing (``i >= ROWS``) stay out of every find."""
+    return {
+        "id": f"book-{i:08d}",
+        "title": f"Title {i}",
+        "author": f"Author {i % 97}",
+        "year": 1800 + i % YEARS if i < ROWS else 1700,
+        "tags": ["fiction", f"t{i % 7}"],
+        "rating": (i % 50) / 10,
+        "in_print": i % 2 == 0,
+    }
 
 
 class Raw(Protocol):

@@ -23,37 +23,10 @@ from typing import Any
 import aiosqlite
 
 from bench.results import Section
-from bench.store_cases import Cases, crud_cases
+from bench.store_cases import ROWS, YEARS, Book, Cases, crud_cases
+from bench.store_cases import doc as _doc
 from bench.timing import three_way
-from tbone import Model, field
 from tbone_sqlite import SQLiteStore
-
-ROWS = 2_000
-YEARS = 200  # ROWS / YEARS documents share each year: ~10 per find
-
-
-class Book(Model):
-    id: str = field(primary_key=True)
-    title: str = field(min_length=1)
-    author: str
-    year: int = field(index=True)
-    tags: list[str] = field(factory=list)
-    rating: float = 0.0
-    in_print: bool = True
-
-
-def _doc(i: int) -> dict[str, Any]:
-    """Document ``i``; those inserted while timing (``i >= ROWS``) stay out of every find."""
-    return {
-        "id": f"book-{i:08d}",
-        "title": f"Title {i}",
-        "author": f"Author {i % 97}",
-        "year": 1800 + i % YEARS if i < ROWS else 1700,
-        "tags": ["fiction", f"t{i % 7}"],
-        "rating": (i % 50) / 10,
-        "in_print": i % 2 == 0,
-    }
-
 
 _SCHEMA = (
     'CREATE TABLE "book" (pk NOT NULL PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL, '
