@@ -23,7 +23,7 @@ from ..http.body import encode_json
 from ..resources.resource import Resource
 from ..storage.store import Change, Store
 from .index import SubscriptionIndex
-from .live import Held, LiveSubscription
+from .live import Held, LiveSubscription, View
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -351,7 +351,7 @@ class EventHub:
         doc: dict[str, Any] = envelope["doc"]
         before: dict[str, Any] | None = envelope.get("before")
         pk = doc.get(resource.pk)
-        plans = [(s, k) for s in subs if (k := s.kind_of(event, pk, doc, before)) is not None]
+        plans = _plans(subs, event, pk, doc, before)
         if not plans:
             return
         version = envelope.get("version")
@@ -363,30 +363,82 @@ class EventHub:
         head = (
             f',"resource":{json.dumps(resource.name)},"pk":{json.dumps(pk)},"seq":{json.dumps(seq)}'
         )
-        shared: str | None = None
         custom = _custom_serializer(resource)
+        checks = bool(resource.active_permissions())
+        # the permission check is the subscriber's: asked once per identity (context)
+        visible: dict[int, bool] = {}
+        # what follows the subscription id in a frame, and its UTF-8 size, once per event kind
+        tails: dict[str, tuple[str, int]] = {}
         for sub, kind in plans:
-            if kind != "left" and not await sub.may_see(obj):
+            if kind != "left" and checks and not await _may_see(visible, sub, obj):
                 if kind != "updated":
                     continue
                 kind = "left"  # it was visible, and its subscriber may no longer see it
                 if "left" not in sub.events:
                     continue
-            frame = '{"type":"event","subscription":' + sub.id_json + head
-            frame += f',"event":"{kind}"'
-            if kind != "left":
-                if custom:
-                    data = encode_json(resource.serialize(obj, sub.ctx)).decode()
-                else:
-                    if shared is None:
-                        shared = encode_json(resource.serialize(obj, sub.ctx)).decode()
-                    data = shared
-                frame += ',"data":' + data
-            held = Held(pk, _held_version(kind, version), kind, seq, frame + "}")
+            if custom and kind != "left":
+                tail = _tail(head, kind, encode_json(resource.serialize(obj, sub.ctx)).decode())
+            else:
+                cached = tails.get(kind)
+                if cached is None:
+                    data = (
+                        None
+                        if kind == "left"
+                        else encode_json(resource.serialize(obj, sub.ctx)).decode()
+                    )
+                    cached = tails[kind] = _tail(head, kind, data)
+                tail = cached
+            # the id is JSON with ASCII escapes: its length is its size
+            size = _EVENT_SIZE + len(sub.id_json) + tail[1]
+            held = Held(
+                pk, _held_version(kind, version), kind, seq, _EVENT + sub.id_json + tail[0], size
+            )
             if direct:
                 sub.emit(held)
             else:
                 sub.send(held)
+
+
+_EVENT = '{"type":"event","subscription":'
+_EVENT_SIZE = len(_EVENT)
+
+
+def _tail(head: str, kind: str, data: str | None) -> tuple[str, int]:
+    """A frame after its subscription id (``data``: the object's JSON, None for ``left``),
+    with its UTF-8 size."""
+    tail = f'{head},"event":"{kind}"' + ("}" if data is None else f',"data":{data}}}')
+    return tail, len(tail) if tail.isascii() else len(tail.encode("utf-8", "surrogatepass"))
+
+
+def _plans(
+    subs: list[LiveSubscription],
+    event: str,
+    pk: Any,
+    doc: dict[str, Any],
+    before: dict[str, Any] | None,
+) -> list[tuple[LiveSubscription, str]]:
+    """Each subscription this write is an event to, with the event: decided once per
+    :class:`~tbone.realtime.live.View` (equal subscriptions share the answer)."""
+    kinds: dict[View, str | None] = {}
+    plans: list[tuple[LiveSubscription, str]] = []
+    for sub in subs:
+        view = sub.view
+        if view in kinds:
+            kind = kinds[view]
+        else:
+            kind = kinds[view] = sub.kind_of(event, pk, doc, before)
+        if kind is not None:
+            plans.append((sub, kind))
+    return plans
+
+
+async def _may_see(visible: dict[int, bool], sub: LiveSubscription, obj: Model) -> bool:
+    """``sub.may_see(obj)``, asked once per context during one write (a session's
+    subscriptions share their subscriber's context)."""
+    known = visible.get(id(sub.ctx))
+    if known is None:
+        known = visible[id(sub.ctx)] = await sub.may_see(obj)
+    return known
 
 
 def _encode_local(value: tuple[Envelope, Model]) -> bytes:

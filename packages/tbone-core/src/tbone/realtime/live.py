@@ -25,6 +25,7 @@ client which of them the new identity may no longer see (:meth:`LiveSubscription
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,31 @@ class Held:
     kind: str
     seq: str | None
     frame: str
+    #: the frame's UTF-8 size, when its builder knows it (else it is measured when queued)
+    size: int | None = None
+
+
+class View:
+    """What decides the event a write is to a subscription (filter, scope, key, events),
+    one object for all equal subscriptions: the hub decides each write once per view."""
+
+    __slots__ = ("__weakref__",)
+
+
+# (repr of filter, of scope, of key, events) -> the view, while a subscription holds it; the
+# reprs tell apart values that are equal but do not match alike (1, 1.0 and True)
+_VIEWS: weakref.WeakValueDictionary[tuple[str, str, str, frozenset[str]], View] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def view_of(where: Node | None, scope: Node | None, pk: Any, events: frozenset[str]) -> View:
+    """The view shared by every subscription with this filter, scope, key and events."""
+    key = (repr(where), repr(scope), repr(pk), events)
+    view = _VIEWS.get(key)
+    if view is None:
+        view = _VIEWS[key] = View()
+    return view
 
 
 @attrs.define(eq=False)
@@ -131,9 +157,23 @@ class LiveSubscription:
     #: after a resume from a position this process had not dispatched yet: that position,
     #: until the hub dispatches it (what comes before it the client already has)
     _until: str | None = attrs.field(init=False, default=None)
+    #: its view, and the filter and scope it was worked out for (``scope`` changes when the
+    #: subscriber re-authenticates)
+    _view: View | None = attrs.field(init=False, default=None)
+    _view_for: tuple[Node | None, Node | None] | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self.id_json = json.dumps(self.id)
+
+    @property
+    def view(self) -> View:
+        """Its :class:`View`: subscriptions with the same one get the same event of a write."""
+        made_for = self._view_for
+        if made_for is None or made_for[0] is not self.where or made_for[1] is not self.scope:
+            self._view = view_of(self.where, self.scope, self.pk, self.events)
+            self._view_for = (self.where, self.scope)
+        assert self._view is not None
+        return self._view
 
     def sees(self, pk: Any, doc: dict[str, Any]) -> bool:
         """Whether the document (stored form) is in this subscription's view, by its
@@ -169,7 +209,7 @@ class LiveSubscription:
         self.holdings.note(held.kind, held.pk)
         if held.seq is not None:
             self.seq = held.seq
-        self.session.enqueue(held.frame)
+        self.session.enqueue(held.frame, held.size)
 
     def hold(self) -> None:
         self.held = []

@@ -89,7 +89,8 @@ class Session:
         self._send = send
         self._close = close
         self._token: str | None = None
-        self._outbox: collections.deque[str] = collections.deque()
+        # frames queued for the client, each with its UTF-8 size (measured once)
+        self._outbox: collections.deque[tuple[str, int]] = collections.deque()
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
         self._requests = asyncio.Semaphore(limits.max_concurrent_requests)
@@ -159,16 +160,18 @@ class Session:
 
     # -- output -----------------------------------------------------------------------------
 
-    def enqueue(self, text: str) -> None:
+    def enqueue(self, text: str, size: int | None = None) -> None:
         """Queue a frame for the client; a full queue means the client is not reading.
 
         The queue is bounded in frames and in bytes (``Limits.send_queue`` and
         ``send_queue_bytes``); one frame larger than the byte bound is accepted into an
-        empty queue, so a big reply is never refused for its size alone.
+        empty queue, so a big reply is never refused for its size alone. ``size``: the
+        frame's UTF-8 size, when the caller knows it.
         """
         if self.closed or self._overflowed:
             return
-        size = _size(text)
+        if size is None:
+            size = _size(text)
         limits = self.limits
         if self._outbox and (
             len(self._outbox) >= limits.send_queue
@@ -181,7 +184,7 @@ class Session:
             )
             self.overflow()
             return
-        self._outbox.append(text)
+        self._outbox.append((text, size))
         self._outbox_bytes += size
         self._wakeup.set()
 
@@ -527,8 +530,8 @@ class Session:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            text = outbox.popleft()
-            self._outbox_bytes -= _size(text)
+            text, size = outbox.popleft()
+            self._outbox_bytes -= size
             if not self._replies_wait():
                 self._drained.set()
             try:
