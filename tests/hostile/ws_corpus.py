@@ -415,3 +415,30 @@ for name, options in {
     "ref-filter": {"filter": {"counter": 3}},
 }.items():
     case(f"beyond-subscribe-{name}", subscribe(1, **options), subscribed_or_refused(1))
+
+# -- resume positions and subscription counts (issue 10) -----------------------------------------
+
+for name, after in {
+    "other-server": "deadbeefdeadbeef.5",
+    "future": "0.99999999999999999999",
+    "negative": "x.-1",
+    "huge-number": 10**30,
+    "number": 5,
+    "list": ["a"],
+    "object": {"seq": 1},
+    "null": None,
+    "empty": "",
+    "surrogate": "\ud800.1",
+    "long": "a" * 100_000,
+    "dots": "....",
+}.items():
+    case(f"after-{name}", subscribe(1, after=after), subscribed_or_refused(1))
+    case(
+        f"after-{name}-snapshot", subscribe(1, after=after, snapshot=True), subscribed_or_refused(1)
+    )
+_MANY = 1000
+case(
+    "thousand-subscriptions-different-filters",
+    tuple(subscribe(i, filter={"title": f"t{i}"}) for i in range(_MANY)),
+    tuple(subscribed_or_refused(i) for i in range(_MANY)),
+)
