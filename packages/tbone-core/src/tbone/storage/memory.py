@@ -3,6 +3,11 @@
 Every other store must behave like this one (the conformance kit checks it). Documents are
 copied in and out, so callers never share state with the store. Nothing is global: two stores
 never see each other's data.
+
+Each collection keeps an equality index on its primary key and on every ``index=True`` or
+``unique`` field (:class:`_Index`, updated by every write), so a filter whose top level asks
+such a field to be equal to, or one of, some values reads only the documents holding them;
+the reference matcher still decides each one.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ import copy
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable
+from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, TBoneError
 
-from .matcher import matches, same, sort_records
+from .matcher import hash_key, matches, native_at, same, sort_records
 from .ops import UpdateOps, apply_ops
-from .query import Query
+from .path import Target, resolve
+from .query import And, Filter, Node, Query
 from .store import CollectionSpec, Document, Record, Store
 
 __all__ = ["MemoryStore"]
@@ -34,6 +40,7 @@ class MemoryStore(Store):
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         self._tables: dict[str, _Table] = {}
+        self._indexes: dict[str, _Index] = {}
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -43,6 +50,34 @@ class MemoryStore(Store):
         if self.closed:
             raise StoreUnavailable(f"the memory store {self.url} is closed")
         return self._tables.setdefault(spec.name, {})
+
+    def _index(self, spec: CollectionSpec) -> _Index:
+        index = self._indexes.get(spec.name)
+        names = _indexed(spec)
+        if index is None or index.names != names:  # first use, or another model on this name
+            index = self._indexes[spec.name] = _Index(spec, names)
+            for pk, record in self._table(spec).items():
+                index.add(pk, record.doc)
+        return index
+
+    def _matching(self, spec: CollectionSpec, query: Query) -> list[Record]:
+        table, where = self._table(spec), query.where
+        if where is None:
+            return list(table.values())
+        pks = self._index(spec).candidates(where)
+        if pks is None:
+            return [r for r in table.values() if matches(where, r.doc)]
+        if not query.order:  # no ordering asked: keep the table's order
+            return [r for pk, r in table.items() if pk in pks and matches(where, r.doc)]
+        return [r for r in (table[pk] for pk in pks) if matches(where, r.doc)]
+
+    def _put(self, spec: CollectionSpec, pk: Any, record: Record) -> None:
+        table, index = self._table(spec), self._index(spec)
+        old = table.get(pk)
+        if old is not None:
+            index.remove(pk, old.doc)
+        table[pk] = record
+        index.add(pk, record.doc)
 
     async def insert_docs(self, spec: CollectionSpec, docs: Sequence[Document]) -> None:
         table = self._table(spec)
@@ -54,27 +89,20 @@ class MemoryStore(Store):
             if spec.unique:
                 _check_unique(spec, [*table.values(), *staged.values()], doc)
             staged[pk] = Record(_clone(doc), 1)
-        table.update(staged)
+        for pk, record in staged.items():
+            self._put(spec, pk, record)
 
     async def get_docs(self, spec: CollectionSpec, pks: Sequence[Any]) -> list[Record]:
         table = self._table(spec)
         return [_copy(table[pk], None) for pk in pks if pk in table]
 
     async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
-        table = self._table(spec)
         if query.where is None:
-            return len(table)
-        return sum(1 for r in table.values() if matches(query.where, r.doc))
+            return len(self._table(spec))
+        return len(self._matching(spec, query))
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
-        table = self._table(spec)
-        where = query.where
-        found = (
-            list(table.values())
-            if where is None
-            else [r for r in table.values() if matches(where, r.doc)]
-        )
-        found = sort_records(found, query.order)
+        found = sort_records(self._matching(spec, query), query.order)
         end = None if query.limit is None else query.offset + query.limit
         return [_copy(r, query.fields) for r in found[query.offset : end]]
 
@@ -85,7 +113,7 @@ class MemoryStore(Store):
         current = _current(spec, table, pk, expect_version)
         if spec.unique:
             _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
-        table[pk] = Record(_clone(doc), current.version + 1)
+        self._put(spec, pk, Record(_clone(doc), current.version + 1))
         return current.version + 1
 
     async def update_ops(
@@ -97,13 +125,87 @@ class MemoryStore(Store):
         doc = apply_ops(current.doc, ops)
         if ops.fields() & set(spec.unique):
             _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
-        table[pk] = after = Record(doc, current.version + 1)
+        after = Record(doc, current.version + 1)
+        self._put(spec, pk, after)
         return _copy(current, None), _copy(after, None)
 
     async def delete_doc(self, spec: CollectionSpec, pk: Any, expect_version: int | None) -> None:
         table = self._table(spec)
-        _current(spec, table, pk, expect_version)
+        current = _current(spec, table, pk, expect_version)
+        self._index(spec).remove(pk, current.doc)
         del table[pk]
+
+
+def _indexed(spec: CollectionSpec) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((spec.pk, *spec.unique, *spec.indexes)))
+
+
+class _Index:
+    """Primary keys by the native value of each indexed field (as ``same`` compares them).
+
+    Values without a hash key (lists, objects, models) or that do not load are kept apart,
+    as candidates for every lookup on their field."""
+
+    def __init__(self, spec: CollectionSpec, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.targets: dict[str, Target] = {}
+        for name in names:
+            try:
+                target = resolve(spec.model, [name])
+            except TBoneError:
+                continue  # a stored key that is no model field (scoped unique keys)
+            if target.kind in ("scalar", "any"):
+                self.targets[name] = target
+        self.keys: dict[str, dict[Any, set[Any]]] = {n: {} for n in self.targets}
+        self.rest: dict[str, set[Any]] = {n: set() for n in self.targets}
+
+    def _key(self, target: Target, doc: Document) -> Any:
+        try:
+            return hash_key(native_at(target, doc))
+        except Exception:  # a stored value its converter refuses: the matcher decides
+            return None
+
+    def add(self, pk: Any, doc: Document) -> None:
+        for name, target in self.targets.items():
+            key = self._key(target, doc)
+            if key is None:
+                self.rest[name].add(pk)
+            else:
+                self.keys[name].setdefault(key, set()).add(pk)
+
+    def remove(self, pk: Any, doc: Document) -> None:
+        for name, target in self.targets.items():
+            key = self._key(target, doc)
+            bucket = self.rest[name] if key is None else self.keys[name].get(key)
+            if bucket is not None:
+                bucket.discard(pk)
+                if not bucket and key is not None:
+                    del self.keys[name][key]
+
+    def candidates(self, where: Node) -> set[Any] | None:
+        """The documents that can match ``where`` (a superset), or ``None`` for all of them."""
+        best: set[Any] | None = None
+        for node in where.children if isinstance(where, And) else (where,):
+            pks = self._lookup(node) if isinstance(node, Filter) else None
+            if pks is not None and (best is None or len(pks) < len(best)):
+                best = pks
+        return best
+
+    def _lookup(self, f: Filter) -> set[Any] | None:
+        if f.lookup not in ("exact", "in") or len(f.path) != 1:
+            return None
+        name = f.path[0]
+        target = self.targets.get(name)
+        if target is None or target != f.target:
+            return None
+        keys = [hash_key(v) for v in (f.value if f.lookup == "in" else (f.value,))]
+        if any(k is None for k in keys):
+            return None
+        index = self.keys[name]
+        found = set(self.rest[name])
+        for key in keys:
+            found.update(index.get(key, ()))
+        return found
 
 
 def _current(spec: CollectionSpec, table: _Table, pk: Any, expect_version: int | None) -> Record:
