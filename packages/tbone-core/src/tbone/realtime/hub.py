@@ -390,13 +390,11 @@ class EventHub:
                 tail = cached
             # the id is JSON with ASCII escapes: its length is its size
             size = _EVENT_SIZE + len(sub.id_json) + tail[1]
-            held = Held(
-                pk, _held_version(kind, version), kind, seq, _EVENT + sub.id_json + tail[0], size
-            )
+            frame = _EVENT + sub.id_json + tail[0]
             if direct:
-                sub.emit(held)
+                sub.emit(Held(pk, _held_version(kind, version), kind, seq, frame, size))
             else:
-                sub.send(held)
+                sub.offer(pk, _held_version(kind, version), kind, seq, frame, size)
 
 
 _EVENT = '{"type":"event","subscription":'

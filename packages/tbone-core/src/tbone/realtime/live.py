@@ -204,6 +204,18 @@ class LiveSubscription:
         elif self._is_new(held):
             self.emit(held)
 
+    def offer(
+        self, pk: Any, version: int | None, kind: str, seq: str | None, frame: str, size: int
+    ) -> None:
+        """:meth:`send` for the hub's fan-out: a :class:`Held` is built only to be held."""
+        if self.held is not None or self._until is not None or self._floor or self._replayed:
+            self.send(Held(pk, version, kind, seq, frame, size))
+            return
+        self.holdings.note(kind, pk)  # new to the client: nothing of a hand-off to compare
+        if seq is not None:
+            self.seq = seq
+        self.session.enqueue(frame, size)
+
     def emit(self, held: Held) -> None:
         """Send the event to the client now, remembering what the client holds after it."""
         self.holdings.note(held.kind, held.pk)
