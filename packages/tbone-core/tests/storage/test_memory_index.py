@@ -68,6 +68,8 @@ async def test_the_index_stays_exact_through_every_write(
     for op, pk, k, code in steps:
         await _apply(items, op, pk, k, code)
     docs = [r.doc for r in store._tables.get(items.spec.name, {}).values()]
+    codes_held = [d["code"] for d in docs if d.get("code") is not None]
+    assert len(codes_held) == len(set(codes_held))  # unique held through the index
     for query in (Q(kind=kind), Q(code__in=codes), Q(kind=kind, code__in=codes), Q(id=3)):
         node = compile_where(Item, query)
         expected = sorted(d["id"] for d in docs if matches(node, d))

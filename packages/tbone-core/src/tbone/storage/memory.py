@@ -71,6 +71,24 @@ class MemoryStore(Store):
             return [r for pk, r in table.items() if pk in pks and matches(where, r.doc)]
         return [r for r in (table[pk] for pk in pks) if matches(where, r.doc)]
 
+    def _check_unique(
+        self, spec: CollectionSpec, doc: Document, pk: Any, staged: Sequence[Record] = ()
+    ) -> None:
+        """Raise ``DuplicateKey`` if another document (not ``pk``) holds a unique value of
+        ``doc``: only the documents whose indexed value is the same are compared."""
+        table, index = self._table(spec), self._index(spec)
+        for name in spec.unique:
+            value = doc.get(name)
+            if value is None:
+                continue
+            pks = index.holding(name, doc)
+            others = table.values() if pks is None else (table[k] for k in pks)
+            for record in (*staged, *others):
+                if record.doc[spec.pk] != pk and same(record.doc.get(name), value):
+                    raise DuplicateKey(
+                        f"{spec.name}: {name} {value!r} is already taken", field=name
+                    )
+
     def _put(self, spec: CollectionSpec, pk: Any, record: Record) -> None:
         table, index = self._table(spec), self._index(spec)
         old = table.get(pk)
@@ -87,7 +105,7 @@ class MemoryStore(Store):
             if pk in table or pk in staged:
                 raise DuplicateKey(f"{spec.name}: {spec.pk} {pk!r} already exists", field=spec.pk)
             if spec.unique:
-                _check_unique(spec, [*table.values(), *staged.values()], doc)
+                self._check_unique(spec, doc, None, list(staged.values()))
             staged[pk] = Record(_clone(doc), 1)
         for pk, record in staged.items():
             self._put(spec, pk, record)
@@ -112,7 +130,7 @@ class MemoryStore(Store):
         table = self._table(spec)
         current = _current(spec, table, pk, expect_version)
         if spec.unique:
-            _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
+            self._check_unique(spec, doc, pk)
         self._put(spec, pk, Record(_clone(doc), current.version + 1))
         return current.version + 1
 
@@ -124,7 +142,7 @@ class MemoryStore(Store):
         current = _current(spec, table, pk, expect_version)
         doc = apply_ops(current.doc, ops)
         if ops.fields() & set(spec.unique):
-            _check_unique(spec, [r for k, r in table.items() if k != pk], doc)
+            self._check_unique(spec, doc, pk)
         after = Record(doc, current.version + 1)
         self._put(spec, pk, after)
         return _copy(current, None), _copy(after, None)
@@ -182,6 +200,16 @@ class _Index:
                 if not bucket and key is not None:
                     del self.keys[name][key]
 
+    def holding(self, name: str, doc: Document) -> set[Any] | None:
+        """The documents that may hold the value ``doc`` has at ``name`` (``None``: any)."""
+        target = self.targets.get(name)
+        if target is None:
+            return None
+        key = self._key(target, doc)
+        if key is None:
+            return None
+        return self.rest[name] | self.keys[name].get(key, set())
+
     def candidates(self, where: Node) -> set[Any] | None:
         """The documents that can match ``where`` (a superset), or ``None`` for all of them."""
         best: set[Any] | None = None
@@ -218,13 +246,6 @@ def _current(spec: CollectionSpec, table: _Table, pk: Any, expect_version: int |
             "it changed since you read it; read it again and retry"
         )
     return current
-
-
-def _check_unique(spec: CollectionSpec, others: Sequence[Record], doc: Document) -> None:
-    for name in spec.unique:
-        value = doc.get(name)
-        if value is not None and any(same(r.doc.get(name), value) for r in others):
-            raise DuplicateKey(f"{spec.name}: {name} {value!r} is already taken", field=name)
 
 
 def _copy(record: Record, fields: frozenset[str] | None) -> Record:
