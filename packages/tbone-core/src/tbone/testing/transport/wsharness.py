@@ -162,10 +162,23 @@ class WsHarness:
             await asyncio.sleep(0.02)
 
     async def seed(self) -> list[dict[str, Any]]:
+        """Create the seed books; on a store that reports its own changes (``watch``), also
+        wait until the hub has had them, so that a subscription made next hears only news."""
+        dispatched = self._dispatched()
         response = await self.http.post("/api/books", json=SEED_BOOKS)
         assert response.status_code == 201, response.text
         objects: list[dict[str, Any]] = response.json()["objects"]
+        if self.api.resource("books").store.supports("watch"):
+            deadline = asyncio.get_running_loop().time() + 10
+            while self._dispatched() < dispatched + len(objects):
+                assert asyncio.get_running_loop().time() < deadline, "the changes never came"
+                await asyncio.sleep(0.02)
         return objects
+
+    def _dispatched(self) -> int:
+        """How many events the server's hub has positioned (its local count)."""
+        seq: str | None = self.api.hub.last_seq
+        return int(seq.rsplit(".", 1)[1]) if seq and "." in seq else 0
 
     async def still_serving(self) -> None:
         """A new socket answers, HTTP answers, and no subscription is left behind."""
