@@ -73,6 +73,8 @@ def test_routes_prints_every_route_with_its_resource_and_action(
         ["GET", "/v1/openapi.json", "-", "openapi.json"],
         ["GET", "/v1/tbone.js", "-", "tbone.js"],
         ["GET", "/v1/ws", "-", "websocket", "(tbone.v1)"],
+        ["GET", "/v1/_stream", "-", "fallback", "stream", "(tbone.v1", "over", "SSE)"],
+        ["GET,POST,DELETE", "/v1/_stream/{session}", "-", "fallback", "session"],
         ["GET,HEAD", "/v1/books", "books", "list"],
         ["POST", "/v1/books", "books", "create"],
         ["GET,HEAD", "/v1/books/{id}", "books", "detail"],

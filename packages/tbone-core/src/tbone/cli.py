@@ -271,12 +271,16 @@ def routes(api: API) -> Iterator[dict[str, str]]:
     """Every (method, path, resource, action) the API answers, in the order it routes them."""
     from tbone.api import WEBSOCKET_PATH
     from tbone.http.handler import _COLLECTION_METHODS, _ITEM_METHODS
+    from tbone.realtime.fallback import STREAM_PATH
 
     prefix = api.prefix
     yield _route("GET", prefix or "/", "", "index")
     for extra in sorted(api.http.extras):
         yield _route("GET", f"{prefix}/{extra}", "", extra)
     yield _route("GET", f"{prefix}/{WEBSOCKET_PATH}", "", "websocket (tbone.v1)")
+    stream = f"{prefix}/{STREAM_PATH}"
+    yield _route("GET", stream, "", "fallback stream (tbone.v1 over SSE)")
+    yield _route("GET,POST,DELETE", f"{stream}/{{session}}", "", "fallback session")
     for name, resource in api.resources.items():
         for table, path, detail in (
             (_COLLECTION_METHODS, f"{prefix}/{name}", False),
