@@ -19,7 +19,7 @@ from tbone.realtime import StreamLimits
 
 from ..suites import registrar
 from .app import build_realtime_api
-from .server import LiveServer
+from .harness import Harness
 
 __all__ = [
     "FALLBACK_BEHAVIOURS",
@@ -152,15 +152,8 @@ class StreamClient:
 
 
 @attrs.define
-class FallbackHarness:
+class FallbackHarness(Harness):
     """One live server, an ``httpx.AsyncClient`` for it, and event streams on demand."""
-
-    server: LiveServer
-    http: httpx.AsyncClient
-
-    @property
-    def api(self) -> Any:
-        return self.server.api
 
     @asynccontextmanager
     async def open(

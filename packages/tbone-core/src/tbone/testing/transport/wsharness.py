@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import attrs
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from ..suites import registrar
 from .app import SEED_BOOKS
-from .server import LiveServer
+from .harness import Harness
 
 __all__ = ["WS_BEHAVIOURS", "Peer", "WsBehaviour", "WsHarness", "ws_behaviour"]
 
@@ -97,15 +96,8 @@ class Peer:
 
 
 @attrs.define
-class WsHarness:
+class WsHarness(Harness):
     """One live server, an ``httpx.AsyncClient`` for it, and WebSocket clients on demand."""
-
-    server: LiveServer
-    http: httpx.AsyncClient
-
-    @property
-    def api(self) -> Any:
-        return self.server.api
 
     @asynccontextmanager
     async def connect(
