@@ -44,7 +44,8 @@ class AiohttpTransport(Transport):
         )
 
     def mount(self, api: API, app: web.Application) -> None:
-        from ._bridge import make_handler, make_ws_handler
+        from ._bridge import make_handler
+        from ._ws import make_ws_handler
 
         handler = make_handler(api)
         # Before the catch-all, which would otherwise take the handshake.
