@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -35,6 +34,8 @@ from tbone.errors import (
 from tbone.storage import CollectionSpec, Document, Query, Record, Store, sort_records
 from tbone.storage.ops import UpdateOps, apply_ops
 
+from ._codec import decode as _decode
+from ._codec import encode as _encode
 from ._compile import SQLBuilder
 from ._functions import Functions
 from ._limits import INT_MSG, check_integers, fits_int64, invalid_value, too_complex
@@ -57,8 +58,6 @@ _LOOKUP_KEY: Final = "json_extract(doc, '{p}')"  # what compiled filters compare
 _UNIQUE_KEY: Final = (
     "CASE WHEN instr(doc -> '{p}', '\\u0000') THEN doc -> '{p}' ELSE json_extract(doc, '{p}') END"
 )
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_decode = json.JSONDecoder().decode
 
 
 class SQLiteStore(Store):
