@@ -30,6 +30,7 @@ from ..resources.context import Context
 from ..resources.refs import expand, parse_expand
 from ..resources.resource import ListQuery
 from ..storage.params import parse_filter
+from . import eager
 from .frames import error_frame, parse_frame, simple_error
 from .limits import CloseCode, Limits
 from .live import EVENTS, Budget, Held, Holdings, LiveSubscription
@@ -89,10 +90,12 @@ class Session:
         self._send = send
         self._close = close
         self._token: str | None = None
-        # frames queued for the client, each with its UTF-8 size (measured once)
+        # Frames are sent as they come (see _send_eagerly); those that come while a send
+        # waits for the client to read queue here, each with its UTF-8 size (measured once),
+        # for the one task that sends them then (``_sender``).
         self._outbox: collections.deque[tuple[str, int]] = collections.deque()
         self._outbox_bytes = 0
-        self._wakeup = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
         self._requests = asyncio.Semaphore(limits.max_concurrent_requests)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
@@ -102,12 +105,13 @@ class Session:
         self._expiry: asyncio.TimerHandle | None = None
         self._expired = False  # the handshake's own credentials count no more
         self._last_seen = 0.0
+        self._idle: asyncio.TimerHandle | None = None  # closes the connection when it idles
         # Replies to the client's own frames may fill half the send queue; past that the
         # session stops reading from it (TCP back-pressure) and the other half stays free
         # for events, so only events, which cannot wait, ever overflow it.
         self._reply_frames = max(1, limits.send_queue // 2)
         self._reply_bytes = max(1, limits.send_queue_bytes // 2)
-        self._drained = asyncio.Event()
+        self._drained: asyncio.Event | None = None  # made when a reader waits for room
 
     # -- driven by the transport ------------------------------------------------------------
 
@@ -129,9 +133,9 @@ class Session:
             await self._send_now(error_frame(None, *problem_for(exc)[:2]))
             await self.close(CloseCode.UNAUTHORIZED, "authentication failed")
             return False
-        self._last_seen = asyncio.get_running_loop().time()
-        self._spawn(self._write_loop(), "writer")
-        self._spawn(self._watch_idle(), "idle watchdog")
+        loop = asyncio.get_running_loop()
+        self._last_seen = loop.time()
+        self._idle = loop.call_at(self._last_seen + self.limits.idle_timeout, self._check_idle)
         self.hub.attach(self)
         self._watch_expiry()
         return True
@@ -170,6 +174,9 @@ class Session:
         """
         if self.closed or self._overflowed:
             return
+        if self._sender is None:  # nothing waits to be sent before it
+            self._send_eagerly(text)
+            return
         if size is None:
             size = _size(text)
         limits = self.limits
@@ -186,7 +193,6 @@ class Session:
             return
         self._outbox.append((text, size))
         self._outbox_bytes += size
-        self._wakeup.set()
 
     def overflow(self) -> None:
         """The client does not read what it is sent: close it (1008); it resumes later."""
@@ -211,6 +217,8 @@ class Session:
 
     async def _room_for_replies(self) -> None:
         while not self.closed and self._replies_wait():
+            if self._drained is None:
+                self._drained = asyncio.Event()
             self._drained.clear()
             await self._drained.wait()
 
@@ -522,34 +530,51 @@ class Session:
         except Exception:
             log.debug("sending on a WebSocket failed", exc_info=True)
 
-    async def _write_loop(self) -> None:
-        outbox = self._outbox
-        while True:
-            while not outbox:
-                if self.closed:
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-            text, size = outbox.popleft()
-            self._outbox_bytes -= size
-            if not self._replies_wait():
-                self._drained.set()
-            try:
-                await self._send(text)
-            except Exception:  # the peer went away; the transport will call finish()
-                self.closed = True
-                self._forget()
-                return
+    def _send_eagerly(self, text: str) -> None:
+        """Send a frame now, in the caller: a send that does not wait (the transport takes
+        the bytes) costs no task; one that waits for the client to read is finished by the
+        sender task, which then sends what queued meanwhile."""
+        try:
+            rest = eager.start(self._send(text))
+        except Exception:
+            self._peer_gone()
+            return
+        if rest is not None:
+            self._sender = task = asyncio.ensure_future(self._send_queued(rest))
+            task.set_name("tbone session sender")
 
-    async def _watch_idle(self) -> None:
+    async def _send_queued(self, rest: Awaitable[Any]) -> None:
+        outbox = self._outbox
+        try:
+            await rest
+            while outbox:
+                text, size = outbox.popleft()
+                self._outbox_bytes -= size
+                if self._drained is not None and not self._replies_wait():
+                    self._drained.set()
+                await self._send(text)
+        except Exception:
+            self._peer_gone()
+        finally:
+            self._sender = None
+
+    def _peer_gone(self) -> None:
+        """A send failed: the peer went away (the transport will call finish()). What the
+        hub is iterating may hold this session, so it is forgotten once the caller returns."""
+        if not self.closed:
+            self.closed = True
+            asyncio.get_running_loop().call_soon(self._forget)
+
+    def _check_idle(self) -> None:
+        self._idle = None
+        if self.closed:
+            return
         loop = asyncio.get_running_loop()
         timeout = self.limits.idle_timeout
-        while not self.closed:
-            idle = loop.time() - self._last_seen
-            if idle >= timeout:
-                await self.close(CloseCode.NORMAL, "idle timeout")
-                return
-            await asyncio.sleep(timeout - idle)
+        if loop.time() - self._last_seen >= timeout:
+            self._spawn(self.close(CloseCode.NORMAL, "idle timeout"), "idle close")
+        else:
+            self._idle = loop.call_at(self._last_seen + timeout, self._check_idle)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -558,18 +583,19 @@ class Session:
         task.add_done_callback(self._tasks.discard)
 
     def _forget(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
+        for timer in (self._expiry, self._idle):
+            if timer is not None:
+                timer.cancel()
+        self._expiry = self._idle = None
         for sub in list(self.subscriptions.values()):
             self._drop(sub)
         self.hub.detach(self)
         self._outbox.clear()
         self._outbox_bytes = 0
-        self._wakeup.set()  # the writer must see the socket is gone
-        self._drained.set()  # a reader waiting for room must see it too
+        if self._drained is not None:
+            self._drained.set()  # a reader waiting for room must see the socket is gone
         current = asyncio.current_task()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *([self._sender] if self._sender is not None else [])]:
             if task is not current and not task.done():
                 task.cancel()
 
