@@ -126,3 +126,30 @@ def test_approximate_size_is_about_the_json_size() -> None:
     value = {"title": "Dune", "tags": ["a", "b"], "year": 1965, "nested": {"k": None}}
     assert 30 <= approximate_size(value) <= 120
     assert approximate_size(({"a": "b"}, object())) > approximate_size({"a": "b"})
+
+
+def test_approximate_size_walks_every_kind_of_container() -> None:
+    from types import MappingProxyType
+
+    inner = {"a": "xyz", 1: [1.5, True, None, ("t", b"bb")]}
+    size = approximate_size(inner)
+    assert size == approximate_size(MappingProxyType(inner))  # any Mapping, not only dict
+    assert size == 2 + (1 + 4 + 5) + (1 + 4 + (2 + 9 + 9 + 9 + (2 + 4 + 4 + 1) + 1))
+
+
+async def test_an_event_nobody_here_hears_skips_the_hub_queue() -> None:
+    """Published with no subscription in this process, an in-process event moves the hub's
+    position at once (no task wake-up); with a subscriber it goes through the queue."""
+    async with make_api() as api:
+        inbox = api.hub._inbox
+        assert inbox is not None
+        books = api.resource("books")
+        await books.create({"title": "Dune", "author": "Herbert"})
+        assert inbox.queue.qsize() == 0  # type: ignore[attr-defined]
+        assert api.hub.last_seq == await api.hub.channel.head(api.hub.topic)
+        peer = await _subscribed(api)
+        await books.create({"title": "Emma", "author": "Austen"})
+        assert inbox.queue.qsize() == 1  # type: ignore[attr-defined]  # for _listen to deliver
+        event = await peer.next()
+        assert event["data"]["title"] == "Emma"
+        assert api.hub.last_seq == event["seq"]

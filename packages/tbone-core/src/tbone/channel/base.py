@@ -94,8 +94,16 @@ class QueueSubscription(Subscription):
     def __init__(self) -> None:
         self.queue: asyncio.Queue[bytes | Message | None] = asyncio.Queue()
         self.closed = False
+        #: set by a consumer that can take a message as it is delivered, while nothing is
+        #: queued: it returns True when it took the message, which then skips the queue
+        #: (and the consumer's task a wake-up); False queues it as usual
+        self.take_now: Callable[[Message], bool] | None = None
 
     def deliver(self, message: bytes | Message) -> None:
+        take = self.take_now
+        queued = self.queue.qsize()
+        if take is not None and not queued and type(message) is Message and take(message):
+            return
         self.queue.put_nowait(message)
 
     async def get(self) -> bytes:

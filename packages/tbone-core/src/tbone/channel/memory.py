@@ -133,11 +133,30 @@ class MemoryChannel(Channel):
 def approximate_size(value: Any) -> int:
     """About the bytes ``value`` would take as JSON, for the history's byte bound: texts and
     containers are measured, every other value counts 8 (tuples and lists are walked, so an
-    envelope sent along with its object counts the envelope)."""
-    if isinstance(value, str | bytes):
+    envelope sent along with its object counts the envelope).
+
+    It runs once per event: exact types are tested first and scalars are counted in the
+    loops, so a flat document costs one pass with no call per field."""
+    kind = type(value)
+    if kind is str or kind is bytes:
         return len(value) + 2
-    if isinstance(value, Mapping):
-        return 2 + sum(len(str(k)) + 4 + approximate_size(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return 2 + sum(approximate_size(v) + 1 for v in value)
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
+        size = 2
+        for key, item in value.items():
+            size += (len(key) if type(key) is str else len(str(key))) + 4 + _sized(item)
+        return size
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        size = 2
+        for item in value:
+            size += _sized(item) + 1
+        return size
     return 8
+
+
+def _sized(item: Any) -> int:
+    kind = type(item)
+    if kind is str:
+        return len(item) + 2
+    if kind is int or kind is bool or kind is float or item is None:
+        return 8
+    return approximate_size(item)

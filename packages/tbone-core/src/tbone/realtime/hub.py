@@ -16,7 +16,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ..channel import Channel, Message, Subscription
+from ..channel import Channel, Message, QueueSubscription, Subscription
 from ..data import Model, set_version, version_of
 from ..errors import ChannelUnavailable, TBoneError
 from ..http.body import encode_json
@@ -66,6 +66,7 @@ class EventHub:
         self._recent_set: set[str] = set()
         self._waiting: dict[str, dict[int, LiveSubscription]] = {}
         self._wait_keys: dict[int, frozenset[str]] = {}
+        self._dispatching = False  # _listen is delivering a message (see _take_now)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -73,6 +74,8 @@ class EventHub:
         """Listen on the channel, and on the change stream of every store that has one."""
         await self.channel.open()
         self._inbox = await self.channel.subscribe(self.topic)
+        if isinstance(self._inbox, QueueSubscription):
+            self._inbox.take_now = self._take_now
         self._task = asyncio.create_task(self._listen(self._inbox), name="tbone event hub")
         for store, resources in _watched(self.resources).items():
             task = asyncio.create_task(self._watch(store, resources), name="tbone change stream")
@@ -171,10 +174,25 @@ class EventHub:
                 message = await inbox.next()
             except ChannelUnavailable:
                 return
+            self._dispatching = True
             try:
                 await self.dispatch(message)
             except Exception:  # one bad envelope must not stop the hub
                 log.exception("could not deliver an event")
+            finally:
+                self._dispatching = False
+
+    def _take_now(self, message: Message) -> bool:
+        """Take an in-process event nobody here subscribes to as it is published, while the
+        hub is idle: it only moves the hub's position, in the order ``_listen`` would have
+        (the channel queues every other message for ``_listen``)."""
+        if self._dispatching or message.value is None:
+            return False
+        envelope: Envelope = message.value[0]
+        if envelope["resource"] in self._by_resource:
+            return False
+        self._position(message.seq)
+        return True
 
     async def position(self) -> str:
         """The position of the latest event: the channel's, where it keeps history."""
