@@ -5,6 +5,7 @@ through ``Collection.find`` (what a resource's list calls), three ways:
 
 - ``cursor, by id``: the default ordering (primary key), resumed from ``Page.next_cursor``;
 - ``cursor, by year``: ordered by an indexed field, the primary key breaking ties;
+- ``cursor, by -id`` and ``cursor, by -year``: the same two orderings descending;
 - ``offset, by id``: ``offset=(page - 1) * LIMIT``, for contrast (deep offsets are not flat: the
   store walks past every skipped document).
 
@@ -71,7 +72,13 @@ Fetch = Callable[[], Coroutine[Any, Any, Any]]
 
 async def _cases(books: Collection[Book]) -> dict[str, dict[str, Fetch]]:
     cases: dict[str, dict[str, Fetch]] = {}
-    for label, order_by in (("cursor, by id", ()), ("cursor, by year", ("year",))):
+    orders = (
+        ("cursor, by id", ()),
+        ("cursor, by year", ("year",)),
+        ("cursor, by -id", ("-id",)),
+        ("cursor, by -year", ("-year",)),
+    )
+    for label, order_by in orders:
         cases[label] = {}
         for page in (1, DEEP):
             cursor = await _cursor_of(books, page, order_by)

@@ -77,7 +77,7 @@ def _odm_and_stores() -> list[_Spec]:
         (f"5b. {store} {paging}: page 500 time / page 1 time",
          f"pagination/{store}/{paging}", "deep/first", 1.5, False)
         for store in ("sqlite", "mongodb")
-        for paging in ("cursor, by id", "cursor, by year")
+        for paging in ("cursor, by id", "cursor, by year", "cursor, by -id", "cursor, by -year")
     ]  # fmt: skip
     return specs
 

@@ -27,13 +27,14 @@ from tbone.storage import And, Filter, Node, Not, Or, Order
 
 from ._types import ValueType, json_path, value_type
 
-__all__ = ["SQLBuilder"]
+__all__ = ["SQLBuilder", "flatten", "order_terms", "sort_term"]
 
 _NUMBER: Final = "IN ('integer', 'real')"
 _ORDERED: Final = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _MAX_NESTING: Final = 24  # parenthesis levels; each costs SQLite's parser a few stack slots
 _CHUNK: Final = 64  # terms joined without parentheses
+_CONSTANT: Final = frozenset({"0", "1"})
 _KINDS: Final[dict[ValueType, frozenset[str]]] = {  # the kinds of ``in`` values SQL compares
     "text": frozenset({"null", "text"}),
     "iso": frozenset({"null", "text"}),
@@ -79,7 +80,7 @@ class SQLBuilder:
             return self._leaf(node, negated)
         if isinstance(node, And | Or):
             op, empty = (" AND ", "1") if isinstance(node, And) else (" OR ", "0")
-            return self._join(op, _flatten(node), empty, negated, depth)
+            return self._join(op, flatten(node), empty, negated, depth)
         if isinstance(node, Not):
             child, odd = node.child, True
             while isinstance(child, Not):  # two-valued logic: ~~x is x
@@ -99,7 +100,7 @@ class SQLBuilder:
         if len(children) == 1:
             return self._node(children[0], negated, depth)
         if len(children) <= _CHUNK:
-            return "(" + op.join(self._node(c, negated, depth + 1) for c in children) + ")"
+            return _fold(op, [self._node(c, negated, depth + 1) for c in children])
         size = -(-len(children) // _CHUNK)
         groups = [children[i : i + size] for i in range(0, len(children), size)]
         return "(" + op.join(self._join(op, g, empty, negated, depth + 1) for g in groups) + ")"
@@ -118,7 +119,7 @@ class SQLBuilder:
         if sql is None:
             del self.params[mark:]
             return self._in_python(f)
-        return f"IFNULL({sql}, 0)" if negated else sql
+        return f"IFNULL({sql}, 0)" if negated and sql not in _CONSTANT else sql
 
     def _filter(self, f: Filter) -> str | None:
         p = json_path(f.target.path)
@@ -126,6 +127,8 @@ class SQLBuilder:
             return None
         x = f"json_extract(doc, '{p}')"
         if f.lookup == "exists":
+            if f.target.path == (self._pk,):  # every row has its key: the NOT NULL pk column
+                return "1" if f.value else "0"
             return f"{x} IS {'NOT ' if f.value else ''}NULL"
         if f.target.kind == "list":
             return self._list_contains(f, p) if f.lookup == "contains" else None
@@ -292,13 +295,24 @@ class SQLBuilder:
 
     def order_by(self, order: Sequence[Order], pk: str) -> str | None:
         """The ORDER BY list, or ``None`` when some key can only be sorted in Python."""
-        parts: list[str] = []
-        for o in order:
-            exprs = _order_exprs(o, pk)
-            if exprs is None:
-                return None
-            parts.extend(f"{e} DESC" if o.descending else e for e in exprs)
-        return ", ".join(parts)
+        terms = order_terms(order, pk)
+        return None if terms is None else ", ".join(sort_term(e, d) for e, d in terms)
+
+
+def order_terms(order: Sequence[Order], pk: str) -> list[tuple[str, bool]] | None:
+    """The ORDER BY expressions, each with whether it is descending; ``None`` when some key can
+    only be sorted in Python. They bind no parameters."""
+    terms: list[tuple[str, bool]] = []
+    for o in order:
+        exprs = _order_exprs(o, pk)
+        if exprs is None:
+            return None
+        terms.extend((e, o.descending) for e in exprs)
+    return terms
+
+
+def sort_term(expr: str, descending: bool) -> str:
+    return f"{expr} DESC" if descending else expr
 
 
 def _order_exprs(o: Order, pk: str) -> list[str] | None:
@@ -338,7 +352,19 @@ def _fits(vt: ValueType, wire: Any) -> bool:
     return not isinstance(wire, int) or _INT64_MIN <= wire <= _INT64_MAX
 
 
-def _flatten(node: And | Or) -> list[Node]:
+def _fold(op: str, parts: list[str]) -> str:
+    """``parts`` joined by ``op`` without the terms that change nothing (``1`` in an AND, ``0``
+    in an OR; a key's ``exists`` is one), so that ``pk < ? OR 0`` reaches the planner as
+    ``pk < ?``, a range on the key's index. (A ``0`` in an AND cannot take the other terms
+    with it: their parameters are bound.)"""
+    neutral = "1" if op == " AND " else "0"
+    kept = [p for p in parts if p != neutral]
+    if not kept:
+        return neutral
+    return kept[0] if len(kept) == 1 else "(" + op.join(kept) + ")"
+
+
+def flatten(node: And | Or) -> list[Node]:
     """The children of ``node``, with nested nodes of the same kind spliced in (no recursion:
     ``Q & Q & Q ...`` nests one level per ``&``)."""
     out: list[Node] = []

@@ -36,8 +36,9 @@ from tbone.storage.ops import UpdateOps, apply_ops
 
 from ._codec import decode as _decode
 from ._codec import encode as _encode
-from ._compile import SQLBuilder
+from ._compile import SQLBuilder, order_terms, sort_term
 from ._functions import Functions
+from ._halves import halves, halves_sql
 from ._limits import INT_MSG, check_integers, fits_int64, invalid_value, too_complex
 from ._ops import CompiledUpdate, compile_update
 from ._types import IDENT, json_path
@@ -309,8 +310,15 @@ class SQLiteStore(Store):
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
         b = SQLBuilder(self._keys, spec.pk)
+        terms = order_terms(query.order, spec.pk)
+        parts = None if not terms else halves(query, spec.pk)
+        if terms and parts is not None:
+            sql = halves_sql(b, _table(spec.name), query, parts, terms)
+            with self._functions.using(b.python):
+                rows = await self._rows(spec, sql, b.params)
+            return _project([Record(_decode(doc), v) for v, doc in rows], query.fields)
         sql = f"FROM {_table(spec.name)} WHERE {b.where(query.where)}"
-        order = b.order_by(query.order, spec.pk)
+        order = None if terms is None else ", ".join(sort_term(e, d) for e, d in terms)
         if order is None:
             return await self._find_sorted_in_python(spec, query, b, sql)
         names = _projected(query.fields)
