@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 import attrs
 
@@ -43,6 +42,7 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 _UPDATE_ATTEMPTS = 8  # read-merge-write retries when another writer got in between
+_ORDERS_KEPT = 64  # parsed orderings a collection keeps (order_by may come from clients)
 
 
 @attrs.frozen
@@ -84,12 +84,19 @@ class Collection(Generic[M]):
         self.store = store
         self.spec = spec
         self.model: type[M] = spec.model  # type: ignore[assignment]  # spec is built from M
+        self._orders: dict[str | tuple[str, ...], tuple[Order, ...]] = {}
 
     # -- writes ------------------------------------------------------------------------------
 
     async def insert(self, obj: M) -> M:
         """Store a new document; it gets version 1. ``DuplicateKey`` if a unique value is taken."""
-        await self.insert_many([obj])
+        doc = self._dump(obj)
+        await self._ready()
+        try:
+            await self.store.insert_docs(self.spec, [doc])
+        except DuplicateKey as exc:
+            self._raise_named(exc)
+        set_version(obj, 1)
         return obj
 
     async def insert_many(self, objs: Sequence[M]) -> list[M]:
@@ -97,8 +104,10 @@ class Collection(Generic[M]):
         docs = [self._dump(obj) for obj in objs]
         await self._ready()
         if docs:
-            with self._named_duplicates():
+            try:
                 await self.store.insert_docs(self.spec, docs)
+            except DuplicateKey as exc:
+                self._raise_named(exc)
         for obj in objs:
             set_version(obj, 1)
         return list(objs)
@@ -192,10 +201,12 @@ class Collection(Generic[M]):
 
     async def _native_ops(self, pk: Any, ops: UpdateOps, expect_version: int | None) -> tuple[M, M]:
         await self._ready()
-        with self._named_duplicates():
+        try:
             before, after = await self.store.update_ops(
                 self.spec, self._wire_pk(pk), ops, expect_version
             )
+        except DuplicateKey as exc:
+            self._raise_named(exc)
         return self._load(before), self._load(after)
 
     async def _ops_where(
@@ -224,10 +235,19 @@ class Collection(Generic[M]):
         if self.spec.pk in changes and changes[self.spec.pk] != self._wire_pk(pk):
             raise ValidationError.single([self.spec.pk], "the primary key cannot change", "pk")
 
-        def apply(current: M) -> M:
-            return self.model.from_data({**current.to_data(full=True), **changes})
-
-        return await self.merge(pk, apply, expect_version=expect_version)
+        # merge() on the stored document itself: the merged data is validated as a whole
+        # anyway, so loading the current one into a model and dumping it again adds nothing
+        for _ in range(_UPDATE_ATTEMPTS):
+            record = await self._record(pk)
+            if expect_version is not None and record.version != expect_version:
+                raise _stale(self.spec, pk, expect_version, record.version)
+            obj = self.model.from_data({**self._stored(record.doc), **changes})
+            try:
+                return await self._write(obj, record.version)
+            except Conflict:
+                if expect_version is not None:
+                    raise
+        raise Conflict(f"{self.spec.name} {pk!r} kept changing; gave up after retries")
 
     async def _swap_ops(
         self, pk: Any, ops: UpdateOps, expect_version: int | None, where: Node | None
@@ -350,7 +370,7 @@ class Collection(Generic[M]):
         returns JSON-ready dicts holding only those fields (and the primary key).
         """
         _check_window(limit, offset, cursor)
-        order = parse_order(self.model, order_by)
+        order = self._order(order_by)
         keyset = _keyset(order)
         node = self.where(*where, search=search, search_fields=search_fields, **lookups)
         if cursor is not None:
@@ -372,7 +392,7 @@ class Collection(Generic[M]):
         records = records[:limit] if limit is not None else records
         next_cursor = encode_cursor(order, records[-1].doc) if more and records and keyset else None
         if asked is None:
-            return Page([self._load(r) for r in records], next_cursor)
+            return Page(self._load_all(records), next_cursor)
         return Page([{k: v for k, v in r.doc.items() if k in asked} for r in records], next_cursor)
 
     async def count(
@@ -389,7 +409,7 @@ class Collection(Generic[M]):
 
     def supports_cursor(self, order_by: Sequence[str] | str = ()) -> bool:
         """Whether ``find`` pages by cursor for this ordering (every ordered field typed)."""
-        return _keyset(parse_order(self.model, order_by))
+        return _keyset(self._order(order_by))
 
     def where(
         self,
@@ -426,28 +446,29 @@ class Collection(Generic[M]):
     async def _write(self, obj: M, expect_version: int | None) -> M:
         doc = self._dump(obj)
         await self._ready()
-        with self._named_duplicates():
+        try:
             version = await self.store.replace_doc(
                 self.spec, doc[self.spec.pk], doc, expect_version
             )
+        except DuplicateKey as exc:
+            self._raise_named(exc)
         set_version(obj, version)
         return obj
 
-    @contextmanager
-    def _named_duplicates(self) -> Iterator[None]:
-        """A store's ``DuplicateKey`` on a scoped-unique key, told as the field it guards."""
-        try:
-            yield
-        except DuplicateKey as exc:
-            for key, name, scope in self.spec.scoped_unique:
-                if exc.field == key:
-                    within = ", ".join(scope)
-                    raise DuplicateKey(
-                        f"{self.spec.name}: that {name} is already taken (among objects with "
-                        f"the same {within})",
-                        field=name,
-                    ) from exc
-            raise
+    def _raise_named(self, exc: DuplicateKey) -> NoReturn:
+        """A store's ``DuplicateKey`` on a scoped-unique key, told as the field it guards (the
+        store's own error as it is, otherwise). Called in a ``try`` at each write rather than
+        being a context manager: it guards every write, and a generator-based one costs about
+        a microsecond."""
+        for key, name, scope in self.spec.scoped_unique:
+            if exc.field == key:
+                within = ", ".join(scope)
+                raise DuplicateKey(
+                    f"{self.spec.name}: that {name} is already taken (among objects with "
+                    f"the same {within})",
+                    field=name,
+                ) from exc
+        raise exc
 
     def _dump(self, obj: M) -> Document:
         if not isinstance(obj, self.model):
@@ -459,12 +480,39 @@ class Collection(Generic[M]):
         return doc
 
     def _load(self, record: Record) -> M:
-        doc = record.doc
-        if self.spec.scoped_unique:
-            doc = {k: v for k, v in doc.items() if not k.startswith(SCOPED_UNIQUE_PREFIX)}
-        obj = self.model.from_data(doc)
+        obj = self.model.from_data(self._stored(record.doc))
         set_version(obj, record.version)
         return obj
+
+    def _load_all(self, records: list[Record]) -> list[M]:
+        """``_load`` of each record, with what it looks up each time looked up once: a page
+        of documents is the hot path of every list."""
+        if self.spec.scoped_unique:
+            return [self._load(r) for r in records]
+        from_data = self.model.from_data
+        out = []
+        for record in records:
+            obj = from_data(record.doc)
+            set_version(obj, record.version)
+            out.append(obj)
+        return out
+
+    def _stored(self, doc: Document) -> Document:
+        """A stored document without the keys the store keeps for scoped-unique fields."""
+        if self.spec.scoped_unique:
+            return {k: v for k, v in doc.items() if not k.startswith(SCOPED_UNIQUE_PREFIX)}
+        return doc
+
+    def _order(self, order_by: Sequence[str] | str) -> tuple[Order, ...]:
+        """``parse_order`` once per ordering (a list of fields and the primary key)."""
+        key = order_by if isinstance(order_by, str) else tuple(order_by)
+        order = self._orders.get(key)
+        if order is None:
+            order = parse_order(self.model, order_by)
+            if len(self._orders) >= _ORDERS_KEPT:
+                self._orders.clear()
+            self._orders[key] = order
+        return order
 
     def _wire_pk(self, pk: Any) -> Any:
         target = resolve(self.model, [self.spec.pk])
