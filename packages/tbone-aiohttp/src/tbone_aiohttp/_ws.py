@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
@@ -35,23 +34,29 @@ def make_ws_handler(api: API, http: Handler) -> Handler:
         if not ws.can_prepare(request).ok:
             return await http(request)
         await ws.prepare(request)
-        session = api.open_session(to_tbone(request, b""), send=ws.send_str, close=_closer(ws))
-
-        async def receive() -> str | bytes | None:
-            message = await ws.receive()
-            if message.type is WSMsgType.TEXT or message.type is WSMsgType.BINARY:
-                return message.data  # type: ignore[no-any-return]  # str or bytes, by type
-            return None  # closed, or an error: aiohttp has closed the socket (1009 when too big)
-
-        await session.run(receive)
+        socket = _Socket(ws)
+        session = api.open_session(to_tbone(request, b""), send=ws.send_str, close=socket.close)
+        await session.run(socket.receive)
         return ws
 
     return handler
 
 
-def _closer(ws: web.WebSocketResponse) -> Callable[[int, str], Awaitable[None]]:
-    async def close(code: int, reason: str) -> None:
-        # Cancelled by the timeout, aiohttp drops the connection.
-        await asyncio.wait_for(ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT)
+class _Socket:
+    """What a session does with its aiohttp socket besides sending: one small object per
+    connection (rather than two closures)."""
 
-    return close
+    __slots__ = ("ws",)
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+
+    async def receive(self) -> str | bytes | None:
+        message = await self.ws.receive()
+        if message.type is WSMsgType.TEXT or message.type is WSMsgType.BINARY:
+            return message.data  # type: ignore[no-any-return]  # str or bytes, by type
+        return None  # closed, or an error: aiohttp has closed the socket (1009 when too big)
+
+    async def close(self, code: int, reason: str) -> None:
+        # Cancelled by the timeout, aiohttp drops the connection.
+        await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT)

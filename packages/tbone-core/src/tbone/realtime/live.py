@@ -52,6 +52,8 @@ _BATCH = 500  # keys per store query when re-checking what a client holds
 class Budget:
     """How many more objects the subscriptions of one connection may remember."""
 
+    __slots__ = ("room",)
+
     def __init__(self, room: int) -> None:
         self.room = room
 
@@ -64,34 +66,39 @@ class Holdings:
     is then told ``resync`` where it would have been told what it lost.
     """
 
+    __slots__ = ("_budget", "_cap", "_keys", "_off")
+
     def __init__(self, cap: int, budget: Budget) -> None:
         self._cap = cap
         self._budget = budget
-        self._keys: set[Any] | None = set()
+        self._keys: set[Any] | None = None  # made with the first key (most sockets idle)
+        self._off = False  # gave up
 
     def note(self, kind: str, pk: Any) -> None:
-        keys = self._keys
-        if keys is None:
+        if self._off:
             return
+        keys = self._keys
         if kind in _TAKES:
-            if pk in keys:
+            if keys and pk in keys:
                 keys.discard(pk)
                 self._budget.room += 1
-        elif kind in _GIVES and pk not in keys:
-            if len(keys) >= self._cap or self._budget.room <= 0:
+        elif kind in _GIVES and (keys is None or pk not in keys):
+            if (len(keys) if keys else 0) >= self._cap or self._budget.room <= 0:
                 self.give_up()
                 return
+            if keys is None:
+                keys = self._keys = set()
             keys.add(pk)
             self._budget.room -= 1
 
     def keys(self) -> frozenset[Any] | None:
-        return None if self._keys is None else frozenset(self._keys)
+        return None if self._off else frozenset(self._keys or ())
 
     def give_up(self) -> None:
         """Forget every key (when the cap is passed, or the subscription ends)."""
-        if self._keys is not None:
-            self._budget.room += len(self._keys)
-            self._keys = None
+        if not self._off:
+            self._budget.room += len(self._keys or ())
+            self._keys, self._off = None, True
 
 
 @attrs.frozen
@@ -152,7 +159,7 @@ class LiveSubscription:
     held: list[Held] | None = attrs.field(init=False, default=None)
     #: what the client already has from a hand-off, for events the hub dispatches after it:
     #: positions replayed to it, and the snapshot's version of each object
-    _replayed: set[str] = attrs.field(init=False, factory=set)
+    _replayed: set[str] | None = attrs.field(init=False, default=None)
     _floor: dict[Any, int | None] = attrs.field(init=False, factory=dict)
     #: after a resume from a position this process had not dispatched yet: that position,
     #: until the hub dispatches it (what comes before it the client already has)
@@ -244,7 +251,8 @@ class LiveSubscription:
         Without ``known`` (a pause that was no hand-off) what was remembered stays.
         """
         if known is not None:
-            self._replayed, self._floor = set(replayed), dict(known)
+            self._replayed = set(replayed) if replayed else None
+            self._floor = dict(known) if known else {}
             self._until = until
             for pk in known:
                 self.holdings.note("created", pk)
@@ -262,6 +270,8 @@ class LiveSubscription:
         """The hub is dispatching ``seq``, the resume position or one after it: events from
         this one on are news, except the resume position's own."""
         if self._until == seq:
+            if self._replayed is None:
+                self._replayed = set()
             self._replayed.add(seq)
         self._until = None
 
@@ -312,8 +322,9 @@ class LiveSubscription:
     def _is_new(self, item: Held) -> bool:
         if self._until is not None:
             return False  # from before the position it resumed after: the client has it
-        if item.seq is not None and item.seq in self._replayed:
-            self._replayed.discard(item.seq)  # each position comes once
+        replayed = self._replayed
+        if replayed and item.seq is not None and item.seq in replayed:
+            replayed.discard(item.seq)  # each position comes once
             return False
         if item.pk in self._floor:
             seen = self._floor[item.pk]

@@ -49,6 +49,7 @@ Send = Callable[[str], Awaitable[Any]]
 Close = Callable[[int, str], Awaitable[Any]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
 _MAX_SEQ = 200  # characters of an ``after`` position
+_EVENT_SETS: dict[frozenset[str], frozenset[str]] = {EVENTS: EVENTS}
 # Handshake headers that describe the WebSocket itself, not the requests made over it.
 _CONNECTION_HEADERS = frozenset(
     {"connection", "upgrade", "content-length", "content-type", "transfer-encoding", "host"}
@@ -62,6 +63,39 @@ class Session:
     the resources it subscribes to, and the API's authenticator for the connection itself
     (each subscription authenticates with its resource's own, as HTTP requests do).
     """
+
+    # slots: thousands of sessions per process, each with about thirty attributes
+    __slots__ = (
+        "_budget",
+        "_close",
+        "_control_lock",
+        "_drained",
+        "_expired",
+        "_expiry",
+        "_idle",
+        "_ids",
+        "_last_seen",
+        "_outbox",
+        "_outbox_bytes",
+        "_overflowed",
+        "_reply_bytes",
+        "_reply_frames",
+        "_requests",
+        "_send",
+        "_sender",
+        "_tasks",
+        "_token",
+        "authenticator",
+        "closed",
+        "handler",
+        "hub",
+        "limits",
+        "owner",
+        "request",
+        "resources",
+        "subscriptions",
+        "user",
+    )
 
     def __init__(
         self,
@@ -91,17 +125,19 @@ class Session:
         self._close = close
         self._token: str | None = None
         # Frames are sent as they come (see _send_eagerly); those that come while a send
-        # waits for the client to read queue here, each with its UTF-8 size (measured once),
-        # for the one task that sends them then (``_sender``).
-        self._outbox: collections.deque[tuple[str, int]] = collections.deque()
+        # waits for the client to read queue in the outbox, each with its UTF-8 size
+        # (measured once), for the one task that sends them then (``_sender``). Both exist
+        # only meanwhile, as do the other objects made when first needed: most connections
+        # are idle most of the time.
+        self._outbox: collections.deque[tuple[str, int]] | None = None
         self._outbox_bytes = 0
         self._sender: asyncio.Task[None] | None = None
-        self._requests = asyncio.Semaphore(limits.max_concurrent_requests)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._requests: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[Any]] | None = None
         self._ids = itertools.count(1)
         self._budget = Budget(limits.tracked_objects_per_connection)
         # subscribe, unsubscribe and re-authorization take turns (an expiry comes on its own)
-        self._control_turn = asyncio.Lock()
+        self._control_lock: asyncio.Lock | None = None
         self._expiry: asyncio.TimerHandle | None = None
         self._expired = False  # the handshake's own credentials count no more
         self._last_seen = 0.0
@@ -174,24 +210,24 @@ class Session:
         """
         if self.closed or self._overflowed:
             return
-        if self._sender is None:  # nothing waits to be sent before it
+        outbox = self._outbox
+        if outbox is None:  # nothing waits to be sent before it
             self._send_eagerly(text)
             return
         if size is None:
             size = _size(text)
         limits = self.limits
-        if self._outbox and (
-            len(self._outbox) >= limits.send_queue
-            or self._outbox_bytes + size > limits.send_queue_bytes
+        if outbox and (
+            len(outbox) >= limits.send_queue or self._outbox_bytes + size > limits.send_queue_bytes
         ):
             log.warning(
                 "closing a WebSocket: %d frames (%d bytes) queued and the client is not reading",
-                len(self._outbox),
+                len(outbox),
                 self._outbox_bytes,
             )
             self.overflow()
             return
-        self._outbox.append((text, size))
+        outbox.append((text, size))
         self._outbox_bytes += size
 
     def overflow(self) -> None:
@@ -213,7 +249,10 @@ class Session:
             log.debug("closing a WebSocket failed", exc_info=True)
 
     def _replies_wait(self) -> bool:
-        return len(self._outbox) >= self._reply_frames or self._outbox_bytes >= self._reply_bytes
+        outbox = self._outbox
+        return outbox is not None and (
+            len(outbox) >= self._reply_frames or self._outbox_bytes >= self._reply_bytes
+        )
 
     async def _room_for_replies(self) -> None:
         while not self.closed and self._replies_wait():
@@ -229,11 +268,13 @@ class Session:
         if kind == "ping":
             self.enqueue('{"type":"pong"}')
         elif kind == "request":
+            if self._requests is None:
+                self._requests = asyncio.Semaphore(self.limits.max_concurrent_requests)
             await self._requests.acquire()  # back-pressure: the reader waits for a free slot
             self._spawn(self._request(frame), "request")
         else:
             try:
-                async with self._control_turn:
+                async with self._control_turn():
                     await self._control(kind, frame)
             except Exception as exc:  # answered as an error frame, like HTTP answers a problem
                 self.enqueue(error_frame(frame.get("id"), *self._problem(exc)))
@@ -253,6 +294,11 @@ class Session:
             await self._reauthenticate()
             self._watch_expiry()
             self.enqueue(encode({"type": "authenticated", "id": frame["id"]}))
+
+    def _control_turn(self) -> asyncio.Lock:
+        if self._control_lock is None:
+            self._control_lock = asyncio.Lock()
+        return self._control_lock
 
     def _watch_expiry(self) -> None:
         """When the authenticator tells when the user's credentials expire
@@ -275,7 +321,7 @@ class Session:
         """The credentials expired: the connection goes on anonymously, told so with an error
         frame (401); every subscription is re-checked as anonymous (ended, or sent ``left``
         for what anonymous users may not see), until an ``auth`` frame brings new ones."""
-        async with self._control_turn:
+        async with self._control_turn():
             self._expiry = None
             if self.closed:
                 return
@@ -305,6 +351,7 @@ class Session:
         except Exception as exc:
             self.enqueue(error_frame(frame.get("id"), *self._problem(exc)))
         finally:
+            assert self._requests is not None  # acquired before the request started
             self._requests.release()
 
     def _http_request(self, frame: dict[str, Any]) -> Request:
@@ -540,11 +587,14 @@ class Session:
             self._peer_gone()
             return
         if rest is not None:
-            self._sender = task = asyncio.ensure_future(self._send_queued(rest))
+            outbox: collections.deque[tuple[str, int]] = collections.deque()
+            self._outbox = outbox
+            self._sender = task = asyncio.ensure_future(self._send_queued(rest, outbox))
             task.set_name("tbone session sender")
 
-    async def _send_queued(self, rest: Awaitable[Any]) -> None:
-        outbox = self._outbox
+    async def _send_queued(
+        self, rest: Awaitable[Any], outbox: collections.deque[tuple[str, int]]
+    ) -> None:
         try:
             await rest
             while outbox:
@@ -556,7 +606,8 @@ class Session:
         except Exception:
             self._peer_gone()
         finally:
-            self._sender = None
+            self._sender = self._outbox = None
+            self._outbox_bytes = 0
 
     def _peer_gone(self) -> None:
         """A send failed: the peer went away (the transport will call finish()). What the
@@ -579,6 +630,8 @@ class Session:
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
         task.set_name(f"tbone session {name}")
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -590,18 +643,21 @@ class Session:
         for sub in list(self.subscriptions.values()):
             self._drop(sub)
         self.hub.detach(self)
-        self._outbox.clear()
+        if self._outbox is not None:
+            self._outbox.clear()
         self._outbox_bytes = 0
         if self._drained is not None:
             self._drained.set()  # a reader waiting for room must see the socket is gone
         current = asyncio.current_task()
-        for task in [*self._tasks, *([self._sender] if self._sender is not None else [])]:
+        for task in [*(self._tasks or ()), *([self._sender] if self._sender is not None else [])]:
             if task is not current and not task.done():
                 task.cancel()
 
 
 def _events(frame: dict[str, Any]) -> frozenset[str]:
-    events = frame.get("events", sorted(EVENTS))
+    if "events" not in frame:
+        return EVENTS
+    events = frame["events"]
     if (
         not isinstance(events, list)
         or not events
@@ -611,7 +667,8 @@ def _events(frame: dict[str, Any]) -> frozenset[str]:
             "'events' must be a non-empty list of created, updated, deleted, entered, left",
             frame["id"],
         )
-    return frozenset(events)
+    chosen = frozenset(events)
+    return _EVENT_SETS.setdefault(chosen, chosen)  # one object per choice (at most 31)
 
 
 def _hand_off(frame: dict[str, Any]) -> tuple[bool, str | None]:
