@@ -28,18 +28,22 @@ def make_handler(api: API) -> Handler:
     """The route handler that hands every request to ``api``."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
+        body = b""
+        if request.body_exists:  # a length or chunks were announced (most GETs have none)
+            read = await read_body(
+                request.content.readany, declared=request.content_length, limit=api.max_body_size
+            )
+            if read is None:
+                return _to_aiohttp(api.body_too_large())
+            body = read
+        message = to_tbone(request, body)
         if request.method == "GET":
-            opened = await api.open_stream(to_tbone(request, b""))
+            opened = await api.open_stream(message)
             if isinstance(opened, EventStream):
                 return await _serve_stream(request, opened)
             if opened is not None:
                 return _to_aiohttp(opened)
-        body = await read_body(
-            request.content.readany, declared=request.content_length, limit=api.max_body_size
-        )
-        if body is None:
-            return _to_aiohttp(api.body_too_large())
-        return _to_aiohttp(await api.handle(to_tbone(request, body)))
+        return _to_aiohttp(await api.handle(message))
 
     return handler
 
@@ -70,10 +74,10 @@ def to_tbone(request: web.Request, body: bytes) -> Request:
 
 
 def _to_aiohttp(response: Response) -> web.Response:
-    result = web.Response(status=response.status, headers=CIMultiDict(response.headers))
-    if response.body:
-        result.body = response.body
-    return result
+    # aiohttp copies the pairs into its own CIMultiDict; no body leaves Content-Length to it
+    return web.Response(
+        status=response.status, headers=response.headers, body=response.body or None
+    )
 
 
 def _ascii(raw: str) -> str:

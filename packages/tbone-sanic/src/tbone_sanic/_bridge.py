@@ -47,14 +47,18 @@ def make_handler(api: API) -> Handler:
     """The route handler (a streaming one) that hands every request to ``api``."""
 
     async def handler(request: SanicRequest, rest: str = "") -> HTTPResponse | None:
+        body = await _body(api, request)
+        if body is None:
+            return _to_sanic(api.body_too_large())
+        message = _to_tbone(request, body)
         if request.method == "GET":
-            opened = await api.open_stream(_to_tbone(request, b""))
+            opened = await api.open_stream(message)
             if isinstance(opened, EventStream):
                 await _serve_stream(request, opened)
                 return None
             if opened is not None:
                 return _to_sanic(opened)
-        return await _handle(api, request)
+        return _to_sanic(await api.handle(message))
 
     return handler
 
@@ -197,19 +201,16 @@ async def _serve_stream(request: SanicRequest, stream: EventStream) -> None:
         transport.abort()
 
 
-async def _handle(api: API, request: SanicRequest) -> HTTPResponse:
+async def _body(api: API, request: SanicRequest) -> bytes | None:
+    """The request's whole body (``b""`` when none was announced), None when over the limit."""
     # Any: Sanic types request.stream as a protocol without read(); it is the connection's Http.
     stream: Any = request.stream
-    body = (
-        b""
-        if stream is None
-        else await read_body(
-            stream.read, declared=request.headers.get("content-length"), limit=api.max_body_size
-        )
+    headers = request.headers
+    if stream is None or ("content-length" not in headers and "transfer-encoding" not in headers):
+        return b""  # HTTP/1.1: no length and no chunks, no body (most GETs)
+    return await read_body(
+        stream.read, declared=headers.get("content-length"), limit=api.max_body_size
     )
-    if body is None:
-        return _to_sanic(api.body_too_large())
-    return _to_sanic(await api.handle(_to_tbone(request, body)))
 
 
 def _to_tbone(request: SanicRequest, body: bytes) -> Request:
