@@ -58,11 +58,14 @@ def crud_cases(
     years: int,
     find: str = "find (indexed, ~10 rows)",
     spec: CollectionSpec | None = None,
+    typed: Store | None = None,
 ) -> Cases:
     """insert, get, an indexed find (``year``) and a one-field update, each three ways; the
-    collection holds ``rows`` documents ``doc(0..rows-1)`` with keys ``book-%08d``."""
+    collection holds ``rows`` documents ``doc(0..rows-1)`` with keys ``book-%08d``. ``typed``
+    is the store the collection runs on (another file, so that neither way's writes make the
+    other's table grow; ``store`` by default)."""
     spec = spec or CollectionSpec.of(model)
-    books = store.collection(model)
+    books = (typed or store).collection(model)
     order = parse_order(model, [])
     fresh = itertools.count(rows)
 

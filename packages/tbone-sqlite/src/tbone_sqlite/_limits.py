@@ -25,7 +25,7 @@ __all__ = ["INT_MSG", "check_integers", "fits_int64", "invalid_value", "too_comp
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 
-_LONG_DIGITS: Final = re.compile(r"\d{19}")  # every integer beyond 64 bits has 19+ digits
+_LONG_DIGITS: Final = re.compile("[0-9]{19}")  # every integer beyond 64 bits has 19+ digits
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _TOO_COMPLEX: Final = (
     "too many SQL variables",
