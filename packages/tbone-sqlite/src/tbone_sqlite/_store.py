@@ -15,6 +15,7 @@ issued while it is held waits for it, so nothing runs inside another caller's tr
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import sqlite3
@@ -357,7 +358,7 @@ class SQLiteStore(Store):
         params: Sequence[Any],
         doc: Document | None = None,
     ) -> list[Any]:
-        db = await self._connection()
+        db = self._db if self._db is not None and not self.closed else await self._connection()
         try:
             if self._txn.locked():
                 async with self._txn:
@@ -447,6 +448,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@functools.lru_cache(maxsize=256)  # a statement or more per operation name their table
 def _table(name: str) -> str:
     if name.lower().startswith("sqlite_"):
         raise ValueError(f"collection names starting with 'sqlite_' are reserved: {name!r}")
