@@ -1,10 +1,10 @@
 """TBone under uvicorn vs FastAPI + pydantic under the same uvicorn: detail, create and list.
 
 Both servers come from bench/http_apps.py (``tbone-asgi``: the ``asgi`` transport's ``serve()``;
-``fastapi``: FastAPI with pydantic v2 models and a dict as the store), run one at a time in
-their own process on one core, with the same uvicorn, event loop (uvloop when installed) and
-HTTP parser; wrk drives them from the other core. Each pair is measured in three rounds and the
-best kept, alternating the servers so that neither gets the warmer machine.
+``fastapi``: FastAPI with pydantic v2 models and a dict as the store), each in its own process
+on one core, with the same uvicorn, event loop (uvloop when installed) and HTTP parser; wrk
+drives them from the other core. Each request is measured on both servers back to back, in
+three rounds, and the best kept (see ``bench.http_bench.measure``).
 """
 
 from __future__ import annotations

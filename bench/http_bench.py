@@ -1,7 +1,8 @@
 """HTTP throughput of each server (bench/http_apps.py), measured with wrk, side by side.
 
-Servers run one at a time in their own process on one core; wrk drives them from the other.
-Each (server, request) pair is measured in three rounds and the best kept. :func:`measure` and
+Servers run in their own processes, all at once on one core; wrk drives them from the other.
+Each request is measured on every server back to back, in three rounds (fresh servers each
+round), and the best kept. :func:`measure` and
 :func:`running` are shared with bench/http_asgi.py (the same servers under uvicorn).
 """
 
@@ -75,13 +76,18 @@ def wrk(url: str, method: str, body: object, seconds: float) -> float:
 def measure(
     servers: list[str], seconds: float = 3.0, rounds: int = 3
 ) -> dict[str, dict[str, float]]:
-    """Requests/s of every request on every server: the best of ``rounds``, servers alternating
-    so that none gets the warmer machine."""
+    """Requests/s of every request on every server: the best of ``rounds``.
+
+    Each round starts every server afresh (the same seeded store: creates of one round do not
+    grow the next round's lists), all at once, each idle while another is measured; each
+    request is measured on all of them back to back before the next request. On a shared
+    machine a burst of load elsewhere then lands on every server's cell alike, not on one."""
     results: dict[str, dict[str, float]] = {s: dict.fromkeys(REQUESTS, 0.0) for s in servers}
     for _ in range(rounds):
-        for server in servers:
-            with running(server) as base:
-                for name, (method, path, body) in REQUESTS.items():
+        with contextlib.ExitStack() as stack:
+            bases = {server: stack.enter_context(running(server)) for server in servers}
+            for name, (method, path, body) in REQUESTS.items():
+                for server, base in bases.items():
                     wrk(base + path, method, body, 1)  # warm up
                     rps = wrk(base + path, method, body, seconds)
                     results[server][name] = max(results[server][name], rps)
