@@ -12,7 +12,8 @@ sockets) and a task per idle connection; running it here costs a function call::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Coroutine, Generator
+from types import CoroutineType
 from typing import Any, TypeVar
 
 __all__ = ["Rest", "start"]
@@ -26,7 +27,9 @@ class Rest(Awaitable[T]):
 
     __slots__ = ("_steps", "_yielded")
 
-    def __init__(self, steps: Generator[Any, Any, T], yielded: Any) -> None:
+    def __init__(
+        self, steps: Coroutine[Any, Any, T] | Generator[Any, Any, T], yielded: Any
+    ) -> None:
         self._steps = steps
         self._yielded = yielded
 
@@ -53,7 +56,8 @@ class Rest(Awaitable[T]):
 def start(awaitable: Awaitable[T]) -> Rest[T] | None:
     """Run ``awaitable`` until it first waits: None if it finished without waiting, else what
     is left of it, to await in a task. An exception it raises before waiting is raised here."""
-    steps = awaitable.__await__()
+    # a coroutine steps itself (the usual case: no wrapper to make)
+    steps = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
     try:
         yielded = steps.send(None)
     except StopIteration:

@@ -385,8 +385,9 @@ class EventHub:
         checks = bool(resource.active_permissions())
         # the permission check is the subscriber's: asked once per identity (context)
         visible: dict[int, bool] = {}
-        # what follows the subscription id in a frame, and its UTF-8 size, once per event kind
-        tails: dict[str, tuple[str, int]] = {}
+        # what follows the subscription id in a frame, its UTF-8 size, and the version the
+        # event brings the object to: once per event kind
+        tails: dict[str, tuple[str, int, int | None]] = {}
         for sub, kind in plans:
             if kind != "left" and checks and not await _may_see(visible, sub, obj):
                 if kind != "updated":
@@ -394,36 +395,36 @@ class EventHub:
                 kind = "left"  # it was visible, and its subscriber may no longer see it
                 if "left" not in sub.events:
                     continue
-            if custom and kind != "left":
-                tail = _tail(head, kind, encode_json(resource.serialize(obj, sub.ctx)).decode())
-            else:
-                cached = tails.get(kind)
-                if cached is None:
-                    data = (
-                        None
-                        if kind == "left"
-                        else encode_json(resource.serialize(obj, sub.ctx)).decode()
-                    )
-                    cached = tails[kind] = _tail(head, kind, data)
-                tail = cached
+            tail = tails.get(kind)
+            if tail is None or (custom and kind != "left"):
+                data = None
+                if kind != "left":
+                    data = encode_json(resource.serialize(obj, sub.ctx)).decode()
+                tail = _tail(head, kind, data, _held_version(kind, version))
+                if not custom or kind == "left":
+                    tails[kind] = tail
+            text, tail_size, held_version = tail
             # the id is JSON with ASCII escapes: its length is its size
-            size = _EVENT_SIZE + len(sub.id_json) + tail[1]
-            frame = _EVENT + sub.id_json + tail[0]
+            size = _EVENT_SIZE + len(sub.id_json) + tail_size
+            frame = _EVENT + sub.id_json + text
             if direct:
-                sub.emit(Held(pk, _held_version(kind, version), kind, seq, frame, size))
+                sub.emit(Held(pk, held_version, kind, seq, frame, size))
             else:
-                sub.offer(pk, _held_version(kind, version), kind, seq, frame, size)
+                sub.offer(pk, held_version, kind, seq, frame, size)
 
 
 _EVENT = '{"type":"event","subscription":'
 _EVENT_SIZE = len(_EVENT)
 
 
-def _tail(head: str, kind: str, data: str | None) -> tuple[str, int]:
+def _tail(
+    head: str, kind: str, data: str | None, version: int | None
+) -> tuple[str, int, int | None]:
     """A frame after its subscription id (``data``: the object's JSON, None for ``left``),
-    with its UTF-8 size."""
+    with its UTF-8 size, and ``version``."""
     tail = f'{head},"event":"{kind}"' + ("}" if data is None else f',"data":{data}}}')
-    return tail, len(tail) if tail.isascii() else len(tail.encode("utf-8", "surrogatepass"))
+    size = len(tail) if tail.isascii() else len(tail.encode("utf-8", "surrogatepass"))
+    return tail, size, version
 
 
 def _plans(
