@@ -215,7 +215,9 @@ class MongoStore(Store):
                 "partialFilterExpression": {name: _NOT_NULL},
             }
         for name in spec.indexes:
-            wanted[f"{_INDEX_TAG}index_{name}"] = {"keys": [(name, 1)]}
+            # (field, _id): what a listing ordered by the field, the key breaking ties, reads
+            # in order (both ascending, or both descending) and resumes a cursor from
+            wanted[f"{_INDEX_TAG}index_{name}"] = {"keys": [(name, 1), ("_id", 1)]}
         if "text_search" in self.capabilities:
             wanted[f"{_INDEX_TAG}text"] = {"keys": [("$**", "text")]}
         existing = await coll.index_information()
