@@ -7,6 +7,7 @@ whatever their framework gives them, call ``await api.handle(request)``, and wri
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, overload
 from urllib.parse import parse_qsl
@@ -74,9 +75,10 @@ class Request:
     headers: Headers = attrs.field(factory=Headers, converter=Headers)
     body: bytes = b""
 
-    @property
+    @functools.cached_property
     def query(self) -> list[tuple[str, str]]:
-        """The query string as ordered (name, value) pairs, blank values kept.
+        """The query string as ordered (name, value) pairs, blank values kept (parsed once;
+        read it, do not change it).
 
         ``BadRequest`` when a percent-encoded name or value is not UTF-8 (a lone surrogate's
         encoding among them): replacing it would make it another, possibly real, value.

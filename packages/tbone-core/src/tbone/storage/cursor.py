@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tbone.errors import QueryError
+from tbone.jsontext import encode_bytes
 
 from .query import And, Filter, Node, Or, Order
 from .store import Document
@@ -35,8 +36,7 @@ def value_at(doc: Any, path: Sequence[str]) -> Any:
 def encode_cursor(order: Sequence[Order], doc: Document) -> str:
     """The cursor that resumes ``order`` after ``doc``."""
     payload = {"o": [str(o) for o in order], "v": [value_at(doc, o.target.path) for o in order]}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(encode_bytes(payload)).decode().rstrip("=")
 
 
 def decode_cursor(order: Sequence[Order], cursor: str) -> list[Any]:
