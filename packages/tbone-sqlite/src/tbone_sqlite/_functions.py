@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from tbone.storage import Node, matches, value_at
 
 __all__ = ["Functions"]
+
+_NOTHING: AbstractContextManager[None] = nullcontext()
 
 
 class Functions:
@@ -29,12 +31,13 @@ class Functions:
         self.nodes: dict[int, Node] = {}
         self._recursed = False
 
-    @contextmanager
-    def using(self, nodes: dict[int, Node]) -> Iterator[None]:
+    def using(self, nodes: dict[int, Node]) -> AbstractContextManager[None]:
         """Make ``nodes`` available to ``tbone_match`` while a statement runs."""
-        if not nodes:
-            yield
-            return
+        # most statements match nothing in Python: no generator made for them
+        return self._using(nodes) if nodes else _NOTHING
+
+    @contextmanager
+    def _using(self, nodes: dict[int, Node]) -> Iterator[None]:
         self.nodes.update(nodes)
         try:
             yield
