@@ -67,6 +67,12 @@ async def test_the_index_stays_exact_through_every_write(
     items = store.collection(Item)
     for op, pk, k, code in steps:
         await _apply(items, op, pk, k, code)
+        # whole-collection pages come from kept key orders: they follow every write
+        ids = sorted(store._tables.get(items.spec.name, {}))
+        assert [x.id for x in await items.find()] == ids
+        assert [x.id for x in await items.find(order_by="-id", limit=2, offset=1)] == (
+            ids[::-1][1:3]
+        )
     docs = [r.doc for r in store._tables.get(items.spec.name, {}).values()]
     codes_held = [d["code"] for d in docs if d.get("code") is not None]
     assert len(codes_held) == len(set(codes_held))  # unique held through the index

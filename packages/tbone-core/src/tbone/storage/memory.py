@@ -21,7 +21,7 @@ from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, TBo
 from .matcher import hash_key, matches, native_at, same, sort_records
 from .ops import UpdateOps, apply_ops
 from .path import Target, resolve
-from .query import And, Filter, Node, Query
+from .query import And, Filter, Node, Order, Query
 from .store import CollectionSpec, Document, Record, Store
 
 __all__ = ["MemoryStore"]
@@ -41,6 +41,8 @@ class MemoryStore(Store):
         self.url = url
         self._tables: dict[str, _Table] = {}
         self._indexes: dict[str, _Index] = {}
+        # per table: (descending?, primary key, its keys in order) until a key is added or deleted
+        self._sorted: dict[str, tuple[bool, str, list[Any]]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -94,6 +96,8 @@ class MemoryStore(Store):
         old = table.get(pk)
         if old is not None:
             index.remove(pk, old.doc)
+        else:
+            self._sorted.pop(spec.name, None)
         table[pk] = record
         index.add(pk, record.doc)
 
@@ -120,9 +124,25 @@ class MemoryStore(Store):
         return len(self._matching(spec, query))
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
-        found = sort_records(self._matching(spec, query), query.order)
         end = None if query.limit is None else query.offset + query.limit
+        if query.where is None and _by_pk(spec, query.order):
+            table = self._table(spec)
+            keys = self._keys_in_order(spec, query.order)[query.offset : end]
+            return [_copy(table[pk], query.fields) for pk in keys]
+        found = sort_records(self._matching(spec, query), query.order)
         return [_copy(r, query.fields) for r in found[query.offset : end]]
+
+    def _keys_in_order(self, spec: CollectionSpec, order: Sequence[Order]) -> list[Any]:
+        """Every primary key of the table in ``order`` (by the primary key alone), sorted
+        once and kept until a document is added or deleted: listing the whole collection
+        page by page then reads only the page."""
+        cached = self._sorted.get(spec.name)
+        descending = order[0].descending
+        if cached is None or cached[:2] != (descending, spec.pk):
+            records = sort_records(self._table(spec).values(), order)
+            keys = [r.doc[spec.pk] for r in records]
+            cached = self._sorted[spec.name] = (descending, spec.pk, keys)
+        return cached[2]
 
     async def replace_doc(
         self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
@@ -151,7 +171,13 @@ class MemoryStore(Store):
         table = self._table(spec)
         current = _current(spec, table, pk, expect_version)
         self._index(spec).remove(pk, current.doc)
+        self._sorted.pop(spec.name, None)
         del table[pk]
+
+
+def _by_pk(spec: CollectionSpec, order: Sequence[Order]) -> bool:
+    """Whether ``order`` sorts by the primary key alone."""
+    return len(order) == 1 and order[0].target.path == (spec.pk,)
 
 
 def _indexed(spec: CollectionSpec) -> tuple[str, ...]:
