@@ -14,17 +14,27 @@ single query, at the cost of the rows read, not of the depth.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from tbone.storage import And, Filter, Node, Or, Query
 
 from ._compile import SQLBuilder, flatten, sort_term
 
-__all__ = ["halves", "halves_sql"]
+__all__ = ["Halves", "halves", "halves_sql"]
 
 _BELOW = frozenset({"lt", "lte"})
 
 
-def halves(query: Query, pk: str) -> tuple[Node, Node] | None:
+class Halves(NamedTuple):
+    """``query.where`` as ``rest AND (below OR null)``: the halves are ``rest AND below`` and
+    ``rest AND null``."""
+
+    rest: Node | None
+    below: Filter
+    null: Filter
+
+
+def halves(query: Query, pk: str) -> Halves | None:
     """The two halves of ``query.where``, when a window is asked and a conjunct of the filter
     is ``x < v OR x IS NULL`` (or ``<=``) on the first key of a descending order; else ``None``."""
     if query.limit is None or not query.order or not query.order[0].descending:
@@ -38,7 +48,7 @@ def halves(query: Query, pk: str) -> tuple[Node, Node] | None:
         split = _split(node, target)
         if split is not None:
             rest = (*conjuncts[:i], *conjuncts[i + 1 :])
-            return And((*rest, split[0])), And((*rest, split[1]))
+            return Halves(And(rest) if rest else None, *split)
     return None
 
 
@@ -59,7 +69,7 @@ def halves_sql(
     b: SQLBuilder,
     table: str,
     query: Query,
-    parts: tuple[Node, Node],
+    parts: Halves,
     terms: Sequence[tuple[str, bool]],
 ) -> str:
     """``SELECT version, doc`` of the window of ``query``, from its two halves ``parts``;
@@ -69,11 +79,21 @@ def halves_sql(
     inner = ", ".join(sort_term(expr, descending) for expr, descending in terms)
     outer = ", ".join(sort_term(f"k{i}", descending) for i, (_, descending) in enumerate(terms))
     window = query.offset + query.limit
-    selects = [
-        f"SELECT * FROM (SELECT version, doc, {keys} FROM {table} WHERE {b.where(part)} "
-        f"ORDER BY {inner} LIMIT {b.bind(window)})"
-        for part in parts  # in text order: each half's parameters, then its limit
-    ]
+    # the rest of the filter is compiled once: both halves repeat its text and its parameters
+    mark = len(b.params)
+    rest = b.where(parts.rest)
+    rest_params = b.params[mark:]
+    del b.params[mark:]
+
+    def select(half: Filter) -> str:
+        b.params.extend(rest_params)  # in text order: the rest's, the half's, then the limit
+        where = f"{rest} AND {b.where(half)}"
+        return (
+            f"SELECT * FROM (SELECT version, doc, {keys} FROM {table} WHERE {where} "
+            f"ORDER BY {inner} LIMIT {b.bind(window)})"
+        )
+
+    selects = [select(parts.below), select(parts.null)]
     return (
         f"SELECT version, doc FROM ({' UNION ALL '.join(selects)}) ORDER BY {outer} "
         f"LIMIT {b.bind(query.limit)} OFFSET {b.bind(query.offset)}"
