@@ -16,6 +16,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import attrs
+
 from tbone.errors import Conflict, DuplicateKey, NotFound, StoreUnavailable, TBoneError
 
 from .matcher import hash_key, matches, native_at, same, sort_records
@@ -41,8 +43,8 @@ class MemoryStore(Store):
         self.url = url
         self._tables: dict[str, _Table] = {}
         self._indexes: dict[str, _Index] = {}
-        # per table: (descending?, primary key, its keys in order) until a key is added or deleted
-        self._sorted: dict[str, tuple[bool, str, list[Any]]] = {}
+        # per table: (primary key, its keys in ascending order) until a key is added or deleted
+        self._sorted: dict[str, tuple[str, list[Any]]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -126,23 +128,28 @@ class MemoryStore(Store):
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
         end = None if query.limit is None else query.offset + query.limit
         if query.where is None and _by_pk(spec, query.order):
-            table = self._table(spec)
-            keys = self._keys_in_order(spec, query.order)[query.offset : end]
-            return [_copy(table[pk], query.fields) for pk in keys]
+            return [_copy(r, query.fields) for r in self._page_by_pk(spec, query, end)]
         found = sort_records(self._matching(spec, query), query.order)
         return [_copy(r, query.fields) for r in found[query.offset : end]]
 
-    def _keys_in_order(self, spec: CollectionSpec, order: Sequence[Order]) -> list[Any]:
-        """Every primary key of the table in ``order`` (by the primary key alone), sorted
-        once and kept until a document is added or deleted: listing the whole collection
-        page by page then reads only the page."""
+    def _page_by_pk(self, spec: CollectionSpec, query: Query, end: int | None) -> list[Record]:
+        """A page of the whole table by primary key alone: the keys are sorted once and kept
+        until one is added or deleted, so each page reads only its own documents."""
+        table = self._table(spec)
         cached = self._sorted.get(spec.name)
-        descending = order[0].descending
-        if cached is None or cached[:2] != (descending, spec.pk):
-            records = sort_records(self._table(spec).values(), order)
-            keys = [r.doc[spec.pk] for r in records]
-            cached = self._sorted[spec.name] = (descending, spec.pk, keys)
-        return cached[2]
+        if cached is None or cached[0] != spec.pk:
+            ascending = (attrs.evolve(query.order[0], descending=False),)
+            keys = [r.doc[spec.pk] for r in sort_records(table.values(), ascending)]
+            cached = self._sorted[spec.name] = (spec.pk, keys)
+        keys = cached[1]
+        if query.order[0].descending:  # the same window counted from the other end
+            count = len(keys)
+            stop = count - query.offset
+            start = 0 if end is None else max(count - end, 0)
+            window = keys[start:stop][::-1] if stop > 0 else []
+        else:
+            window = keys[query.offset : end]
+        return [table[pk] for pk in window]
 
     async def replace_doc(
         self, spec: CollectionSpec, pk: Any, doc: Document, expect_version: int | None
