@@ -74,7 +74,7 @@ async def test_the_index_stays_exact_through_every_write(
             ids[::-1][1:3]
         )
         assert [x.id for x in await items.find(order_by="-id")] == ids[::-1]
-        assert await items.find(order_by="-id", limit=3, offset=len(ids)) == []
+        assert list(await items.find(order_by="-id", limit=3, offset=len(ids))) == []
     docs = [r.doc for r in store._tables.get(items.spec.name, {}).values()]
     codes_held = [d["code"] for d in docs if d.get("code") is not None]
     assert len(codes_held) == len(set(codes_held))  # unique held through the index
