@@ -142,14 +142,6 @@ class TBoneASGI:
                 send, api.problem(503, "the API is not running (it failed to start or has stopped)")
             )
             return
-        if scope["method"] == "GET":
-            opened = await api.open_stream(_to_tbone(scope, "", b""))
-            if isinstance(opened, EventStream):
-                await serve_stream(opened, receive, send)
-                return
-            if opened is not None:
-                await _respond(send, opened)
-                return
         declared, chunked = _framing(scope)
         read = _body_reader(receive)
         body: bytes | None
@@ -169,7 +161,16 @@ class TBoneASGI:
                 await _drain(read)
             await send({"type": "http.response.body", "body": b""})
             return
-        await _respond(send, await api.handle(_to_tbone(scope, "", body)))
+        request = _to_tbone(scope, "", body)
+        if scope["method"] == "GET":
+            opened = await api.open_stream(request)
+            if isinstance(opened, EventStream):
+                await serve_stream(opened, receive, send)
+                return
+            if opened is not None:
+                await _respond(send, opened)
+                return
+        await _respond(send, await api.handle(request))
 
     # -- websocket -------------------------------------------------------------------------------
 
