@@ -233,20 +233,21 @@ class Resource(Generic[M]):
         await self.authorize(ctx, "list")
         await self.before_list(ctx, query)
         limit = self.page_size if query.limit is None else query.limit
-        where = [n for n in (query.where, self.scope_node(ctx)) if n is not None]
-        search_fields = self.search_fields or None
+        # compiled once for the page and its count (a store may match it once for both)
+        node = self.collection.where(
+            *(n for n in (query.where, self.scope_node(ctx)) if n is not None),
+            search=query.search,
+            search_fields=self.search_fields or None,
+        )
+        where = () if node is None else (node,)
         page = await self.collection.find(
             *where,
             order_by=query.order_by or tuple(self.default_order),
             limit=limit,
             offset=query.offset,
             cursor=query.cursor,
-            search=query.search,
-            search_fields=search_fields,
         )
-        total = await self.collection.count(
-            *where, search=query.search, search_fields=search_fields
-        )
+        total = await self.collection.count(*where)
         result = ListResult(
             objects=page.items,
             total_count=total,

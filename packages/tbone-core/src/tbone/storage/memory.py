@@ -45,6 +45,8 @@ class MemoryStore(Store):
         self._indexes: dict[str, _Index] = {}
         # per table: (primary key, its keys in ascending order) until a key is added or deleted
         self._sorted: dict[str, tuple[str, list[Any]]] = {}
+        # per table: the last filter matched and its documents, until the next write
+        self._matched: dict[str, tuple[Node, bool, list[Record]]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -64,14 +66,31 @@ class MemoryStore(Store):
                 index.add(pk, record.doc)
         return index
 
-    def _matching(self, spec: CollectionSpec, query: Query) -> list[Record]:
+    def _matching(
+        self, spec: CollectionSpec, query: Query, *, counting: bool = False
+    ) -> list[Record]:
+        """The documents matching ``query``'s filter (callers do not change the list). The
+        last answer per collection is kept, for that very filter object, until the next
+        write: a page and its count asked with one compiled filter (what a listing does)
+        match once."""
         table, where = self._table(spec), query.where
         if where is None:
             return list(table.values())
+        ordered = bool(query.order)  # unordered answers keep the table's order
+        last = self._matched.get(spec.name)
+        if last is not None and last[0] is where and (ordered or counting or not last[1]):
+            return last[2]
+        found = self._match(table, spec, where, ordered)
+        self._matched[spec.name] = (where, ordered, found)
+        return found
+
+    def _match(
+        self, table: _Table, spec: CollectionSpec, where: Node, ordered: bool
+    ) -> list[Record]:
         pks = self._index(spec).candidates(where)
         if pks is None:
             return [r for r in table.values() if matches(where, r.doc)]
-        if not query.order:  # no ordering asked: keep the table's order
+        if not ordered:  # no ordering asked: keep the table's order
             return [r for pk, r in table.items() if pk in pks and matches(where, r.doc)]
         return [r for r in (table[pk] for pk in pks) if matches(where, r.doc)]
 
@@ -100,6 +119,7 @@ class MemoryStore(Store):
             index.remove(pk, old.doc)
         else:
             self._sorted.pop(spec.name, None)
+        self._matched.pop(spec.name, None)
         table[pk] = record
         index.add(pk, record.doc)
 
@@ -123,7 +143,7 @@ class MemoryStore(Store):
     async def count_docs(self, spec: CollectionSpec, query: Query) -> int:
         if query.where is None:
             return len(self._table(spec))
-        return len(self._matching(spec, query))
+        return len(self._matching(spec, query, counting=True))
 
     async def find_docs(self, spec: CollectionSpec, query: Query) -> list[Record]:
         end = None if query.limit is None else query.offset + query.limit
@@ -179,6 +199,7 @@ class MemoryStore(Store):
         current = _current(spec, table, pk, expect_version)
         self._index(spec).remove(pk, current.doc)
         self._sorted.pop(spec.name, None)
+        self._matched.pop(spec.name, None)
         del table[pk]
 
 
