@@ -217,8 +217,7 @@ class HTTPHandler:
                 body = {"objects": [resource.serialize(o, ctx) for o in created]}
                 return _json(201, body)
             obj = await resource.create(data, ctx)
-            pk = obj.to_data(fields={resource.pk})[resource.pk]
-            location = f"{self.prefix}/{resource.name}/{quote(str(pk), safe='')}"
+            location = f"{self.prefix}/{resource.name}/{_segment(resource, obj)}"
             return _tagged(201, encode_json(resource.serialize(obj, ctx)), ("Location", location))
         query = self.list_query(resource, request.query)
         tree = parse_expand(resource, _last(request.query, "expand"))
@@ -368,6 +367,14 @@ class HTTPHandler:
         if extra:
             response = Response(response.status, (*response.headers, *extra), response.body)
         return response
+
+
+def _segment(resource: Resource[Any], obj: Any) -> str:
+    """The URL path segment naming ``obj``: its primary key as JSON text, percent-encoded."""
+    value = getattr(obj, resource.pk)
+    if type(value) is not str:  # the key as the API writes it (UUIDs, instants, numbers)
+        value = str(obj.to_data(fields={resource.pk})[resource.pk])
+    return value if value.isascii() and value.isalnum() else quote(value, safe="")
 
 
 def _unquote(segment: str) -> str:
