@@ -30,10 +30,11 @@ from typing import Any
 
 from .errors import BadRequest
 
-__all__ = ["MAX_DEPTH", "decode", "encode", "encode_ascii", "encode_bytes"]
+__all__ = ["MAX_DEPTH", "decode", "encode", "encode_ascii", "encode_bytes", "optional_module"]
 
 
-def _optional(name: str) -> ModuleType | None:
+def optional_module(name: str) -> ModuleType | None:
+    """The module ``name``, or None when it is not installed (an optional accelerator)."""
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -42,7 +43,7 @@ def _optional(name: str) -> ModuleType | None:
 
 #: the optional fast path, tbone-core[fast]: orjson when installed (tests set it to ``None``
 #: to run the standard-library path)
-_orjson = _optional("orjson")
+_orjson = optional_module("orjson")
 # what json refuses and orjson would write (dates and times, dataclasses) goes to _unsupported,
 # and so do subclasses of the JSON types, whose spelling json decides
 _OPTIONS: int = (

@@ -14,9 +14,7 @@ another program wrote).
 
 from __future__ import annotations
 
-import importlib
 import json
-from types import ModuleType
 from typing import Any, Final
 
 from tbone import jsontext
@@ -24,15 +22,8 @@ from tbone import jsontext
 __all__ = ["decode", "encode"]
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
 #: the optional fast path (tests set it to ``None`` to run the standard-library path)
-_orjson = _optional("orjson")
+_orjson = jsontext.optional_module("orjson")
 _json_decode: Final = json.JSONDecoder().decode
 _BIG: Final = 2.0**63  # no integer orjson reads as an int is this large; every one it does not is
 
