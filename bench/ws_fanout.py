@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from bench.results import Section
 
 HERE = Path(__file__).resolve()
@@ -45,6 +47,24 @@ FRAME = json.dumps(
     },
     separators=(",", ":"),
 )
+
+
+async def open_sockets(
+    session: aiohttp.ClientSession, url: str, n: int, *, subscribe: bool
+) -> list[aiohttp.ClientWebSocketResponse]:
+    """``n`` WebSockets to ``url``, opened in batches of 50 (a listen backlog of 100 drops
+    bursts); each subscribed to ``books`` when ``subscribe`` (TBone's servers)."""
+    sockets: list[aiohttp.ClientWebSocketResponse] = []
+    for start in range(0, n, 50):
+        batch = [
+            session.ws_connect(url, protocols=("tbone.v1",)) for _ in range(min(50, n - start))
+        ]
+        sockets += await asyncio.gather(*batch)
+    if subscribe:
+        for ws in sockets:
+            await ws.send_str('{"type":"subscribe","id":1,"resource":"books"}')
+            assert (await ws.receive_json())["type"] == "subscribed"
+    return sockets
 
 
 # -- servers (each in its own process) -------------------------------------------------------
@@ -168,16 +188,7 @@ async def _clients(kind: str, port: int, n: int, rounds: int) -> dict[str, Any]:
         aiohttp.ClientSession(connector=connector) as session,
         aiohttp.ClientSession() as http,
     ):
-        sockets = []
-        for start in range(0, n, 50):  # in batches: a listen backlog of 100 drops bursts
-            batch = [
-                session.ws_connect(url, protocols=("tbone.v1",)) for _ in range(min(50, n - start))
-            ]
-            sockets += await asyncio.gather(*batch)
-        if tbone:
-            for ws in sockets:
-                await ws.send_str('{"type":"subscribe","id":1,"resource":"books"}')
-                assert (await ws.receive_json())["type"] == "subscribed"
+        sockets = await open_sockets(session, url, n, subscribe=tbone)
         readers = [asyncio.create_task(listen(ws)) for ws in sockets]
         target, body = (
             (base + "/api/books", json.dumps(BOOK)) if tbone else (base + "/broadcast", FRAME)

@@ -42,19 +42,12 @@ async def _hold(kind: str, port: int, n: int) -> None:
     """Open ``n`` sockets, say ``ready``, and hold them until standard input closes."""
     import aiohttp
 
+    from bench.ws_fanout import open_sockets
+
     tbone = kind.startswith("tbone-")
     url = f"ws://127.0.0.1:{port}" + ("/api/ws" if tbone else "/ws")
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        sockets = []
-        for start in range(0, n, 50):  # in batches: a listen backlog drops bursts
-            batch = [
-                session.ws_connect(url, protocols=("tbone.v1",)) for _ in range(min(50, n - start))
-            ]
-            sockets += await asyncio.gather(*batch)
-        if tbone:
-            for ws in sockets:
-                await ws.send_str('{"type":"subscribe","id":1,"resource":"books"}')
-                assert (await ws.receive_json())["type"] == "subscribed"
+        sockets = await open_sockets(session, url, n, subscribe=tbone)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await asyncio.gather(*(ws.close() for ws in sockets))
