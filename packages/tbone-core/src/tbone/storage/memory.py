@@ -117,9 +117,7 @@ class MemoryStore(Store):
         old = table.get(pk)
         if old is not None:
             index.remove(pk, old.doc)
-        else:
-            self._sorted.pop(spec.name, None)
-        self._matched.pop(spec.name, None)
+        self._changed(spec, keys=old is None)
         table[pk] = record
         index.add(pk, record.doc)
 
@@ -198,9 +196,15 @@ class MemoryStore(Store):
         table = self._table(spec)
         current = _current(spec, table, pk, expect_version)
         self._index(spec).remove(pk, current.doc)
-        self._sorted.pop(spec.name, None)
-        self._matched.pop(spec.name, None)
+        self._changed(spec, keys=True)
         del table[pk]
+
+    def _changed(self, spec: CollectionSpec, *, keys: bool) -> None:
+        """A write to ``spec``'s table: its kept match is stale, and so is its key order when
+        a key came or went (``keys``)."""
+        self._matched.pop(spec.name, None)
+        if keys:
+            self._sorted.pop(spec.name, None)
 
 
 def _by_pk(spec: CollectionSpec, order: Sequence[Order]) -> bool:
