@@ -10,8 +10,7 @@ import pytest
 
 import tbone.realtime.hub as hub_module
 from tbone import API
-from tbone.channel import Channel, MemoryChannel, Message
-from tbone.channel.memory import approximate_size
+from tbone.channel import Channel, MemoryChannel
 
 from .conftest import Book, connect, make_api
 
@@ -53,9 +52,11 @@ async def _subscribed(api: API, **frame: Any) -> Any:
     return peer
 
 
-async def test_memory_channel_passes_the_committed_object(codec: dict[str, _Counted]) -> None:
-    async with make_api() as api:
-        assert isinstance(api.hub.channel, MemoryChannel)
+@pytest.mark.parametrize("history", [0, 100])
+async def test_memory_channel_passes_the_committed_object(
+    codec: dict[str, _Counted], history: int
+) -> None:
+    async with make_api(channel=MemoryChannel(history=history)) as api:
         peer = await _subscribed(api, filter={"author": "Herbert"})
         books = api.resource("books")
         for counter in codec.values():
@@ -64,14 +65,15 @@ async def test_memory_channel_passes_the_committed_object(codec: dict[str, _Coun
         loads_of_the_write = codec["load"].calls  # the client's data, validated once
         event = await peer.next()
         assert (event["event"], event["pk"], event["data"]["title"]) == ("created", dune.id, "Dune")
-        # the frame's data is encoded once; the envelope neither way; the object not again
+        # the frame's data is encoded once (and the envelope once more, for the history, where
+        # there is one); the envelope is not decoded, nor the object validated again
         codec["load"].calls -= loads_of_the_write
-        assert codec["encode"].calls == 1
+        assert codec["encode"].calls == (2 if history else 1)
         assert codec["decode"].calls == 0
         assert codec["load"].calls == 0
 
 
-async def test_resume_replays_in_process_events_from_history(
+async def test_resume_replays_in_process_events_from_their_encoded_history(
     codec: dict[str, _Counted],
 ) -> None:
     async with make_api() as api:
@@ -88,8 +90,23 @@ async def test_resume_replays_in_process_events_from_history(
         assert [e["event"] for e in replayed] == ["updated", "deleted"]
         assert [e["seq"] for e in replayed] == [e["seq"] for e in events]
         assert replayed[0]["data"]["year"] == 1965
-        assert codec["decode"].calls == 0
-        assert codec["load"].calls == 0
+        # the history keeps bytes: a replay decodes each envelope once, as from another process
+        assert codec["decode"].calls == 2
+
+
+async def test_the_history_keeps_a_write_as_it_was_committed() -> None:
+    async with make_api() as api:
+        peer = await _subscribed(api)
+        books = api.resource("books")
+        dune = await books.create({"title": "Dune", "author": "Herbert"})
+        first = await peer.next()
+        await books.update(dune.id, {"year": 1965})
+        updated = await peer.next()
+        assert updated["data"]["year"] == 1965
+        dune.year = 2000  # the caller's object changes after the write: the history must not
+        again = await _subscribed(api, after=first["seq"])
+        replayed = await again.next()
+        assert (replayed["seq"], replayed["data"]["year"]) == (updated["seq"], 1965)
 
 
 async def test_a_channel_that_leaves_the_process_gets_the_encoded_envelope() -> None:
@@ -106,35 +123,26 @@ async def test_a_channel_that_leaves_the_process_gets_the_encoded_envelope() -> 
     assert sent == [b"{'a': 1}"]
 
 
-async def test_memory_history_bounds_values_by_their_estimated_size() -> None:
+async def test_memory_history_bounds_values_by_their_encoded_size() -> None:
     async with MemoryChannel(history_bytes=1000) as channel:
         start = await channel.head("t")
         assert start is not None
         doc = {"title": "x" * 100}
+        heard = await channel.subscribe("t")
         for _ in range(50):
-            await channel.publish_value("t", doc, lambda v: b"unused")
+            await channel.publish_value("t", doc, lambda v: b"%d" % len(v["title"]) * 33)
+        live = await heard.next()
+        assert live.value is doc  # subscribers get the value itself
         kept = await channel.since("t", start)
-        assert kept is None  # the oldest were dropped: more than 1000 bytes were published
+        assert kept is None  # the oldest were dropped: 50 x 99 bytes were published
         head = await channel.head("t")
-        last = await channel.since("t", f"{head.rsplit('.', 1)[0]}.45" if head else "")
+        assert head is not None
+        epoch = head.rsplit(".", 1)[0]
+        assert await channel.since("t", f"{epoch}.39") is None  # 11 x 99 > 1000
+        last = await channel.since("t", f"{epoch}.40")
         assert last is not None
-        assert [m.value for m in last] == [doc] * 5
-        assert all(isinstance(m, Message) and m.data == b"" for m in last)
-
-
-def test_approximate_size_is_about_the_json_size() -> None:
-    value = {"title": "Dune", "tags": ["a", "b"], "year": 1965, "nested": {"k": None}}
-    assert 30 <= approximate_size(value) <= 120
-    assert approximate_size(({"a": "b"}, object())) > approximate_size({"a": "b"})
-
-
-def test_approximate_size_walks_every_kind_of_container() -> None:
-    from types import MappingProxyType
-
-    inner = {"a": "xyz", 1: [1.5, True, None, ("t", b"bb")]}
-    size = approximate_size(inner)
-    assert size == approximate_size(MappingProxyType(inner))  # any Mapping, not only dict
-    assert size == 2 + (1 + 4 + 5) + (1 + 4 + (2 + 9 + 9 + 9 + (2 + 4 + 4 + 1) + 1))
+        assert [m.seq for m in last] == [f"{epoch}.{n}" for n in range(41, 51)]
+        assert all(m.data == b"100" * 33 and m.value is None for m in last)
 
 
 async def test_an_event_nobody_here_hears_skips_the_hub_queue() -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import collections
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ChannelUnavailable
 from .base import Channel, Message, QueueSubscription, Subscription
 
-__all__ = ["MemoryChannel", "approximate_size"]
+__all__ = ["MemoryChannel"]
 
 
 class _MemorySubscription(QueueSubscription):
@@ -59,39 +59,45 @@ class MemoryChannel(Channel):
         self._subscribers: dict[str, set[_MemorySubscription]] = {}
         self._epoch = secrets.token_hex(4)
         self._counts: dict[str, int] = {}  # per topic: positions are per topic
-        # per topic: (monotonic time, number, message, size in bytes)
-        self._past: dict[str, collections.deque[tuple[float, int, Message, int]]] = {}
+        # per topic: (monotonic time, number, message)
+        self._past: dict[str, collections.deque[tuple[float, int, bytes]]] = {}
 
     async def publish(self, topic: str, message: bytes) -> None:
         self._check_open()
-        data = bytes(message)
-        self._send(topic, data, None, len(data))
+        self._send(topic, bytes(message), None)
 
     async def publish_value(self, topic: str, value: Any, encode: Callable[[Any], bytes]) -> None:
-        """Hand ``value`` itself to subscribers and to the history: it never leaves the
-        process, so it is neither encoded nor decoded (the history's byte bound counts an
-        estimate of its size)."""
+        """Hand ``value`` itself to subscribers: it never leaves the process, so it is neither
+        encoded nor decoded on its way to them.
+
+        The history keeps it encoded (``encode(value)``): bytes are exact for the byte bound,
+        do not change if the object does, and hold nothing the garbage collector must walk
+        (ten thousand kept envelopes and objects made every collection of a busy server
+        slower). A replay decodes them, as it does a message from another process."""
         self._check_open()
-        self._send(topic, b"", value, approximate_size(value))
+        self._send(topic, encode(value) if self.keeps_history else b"", value)
 
-    def _send(self, topic: str, data: bytes, value: Any, size: int) -> None:
+    def _send(self, topic: str, data: bytes, value: Any) -> None:
         count = self._counts[topic] = self._counts.get(topic, 0) + 1
-        item = Message(data, f"{self._epoch}.{count}", value)
-        if self.history > 0:
-            self._remember(topic, count, item, size)
-        for subscriber in list(self._subscribers.get(topic, ())):
-            subscriber.deliver(item)
+        seq = f"{self._epoch}.{count}"
+        if self.keeps_history:
+            self._remember(topic, count, data)
+        subscribers = self._subscribers.get(topic)
+        if subscribers:
+            item = Message(data, seq, value)
+            for subscriber in list(subscribers):
+                subscriber.deliver(item)
 
-    def _remember(self, topic: str, count: int, item: Message, size: int) -> None:
-        """Keep ``item`` in the topic's history, dropping the oldest beyond the count and
+    def _remember(self, topic: str, count: int, data: bytes) -> None:
+        """Keep ``data`` in the topic's history, dropping the oldest beyond the count and
         byte bounds (the age bound applies when replaying)."""
         past = self._past.get(topic)
         if past is None:
             past = self._past[topic] = collections.deque()
-        past.append((time.monotonic(), count, item, size))
-        kept = self._kept_bytes.get(topic, 0) + size
+        past.append((time.monotonic(), count, data))
+        kept = self._kept_bytes.get(topic, 0) + len(data)
         while len(past) > self.history or (kept > self.history_bytes and len(past) > 1):
-            kept -= past.popleft()[3]
+            kept -= len(past.popleft()[2])
         self._kept_bytes[topic] = kept
 
     async def head(self, topic: str) -> str | None:
@@ -107,11 +113,11 @@ class MemoryChannel(Channel):
             return None
         past = self._past.get(topic, collections.deque())
         oldest = time.monotonic() - self.history_age
-        kept = [(n, m) for t, n, m, _ in past if t >= oldest]
+        kept = [(n, data) for t, n, data in past if t >= oldest]
         first = kept[0][0] if kept else count + 1
         if after + 1 < first:
             return None  # messages after ``seq`` were dropped from the history
-        return [m for n, m in kept if n > after]
+        return [Message(data, f"{self._epoch}.{n}") for n, data in kept if n > after]
 
     async def subscribe(self, topic: str) -> Subscription:
         self._check_open()
@@ -128,35 +134,3 @@ class MemoryChannel(Channel):
     def _check_open(self) -> None:
         if self.closed:
             raise ChannelUnavailable("the memory channel is closed")
-
-
-def approximate_size(value: Any) -> int:
-    """About the bytes ``value`` would take as JSON, for the history's byte bound: texts and
-    containers are measured, every other value counts 8 (tuples and lists are walked, so an
-    envelope sent along with its object counts the envelope).
-
-    It runs once per event: exact types are tested first and scalars are counted in the
-    loops, so a flat document costs one pass with no call per field."""
-    kind = type(value)
-    if kind is str or kind is bytes:
-        return len(value) + 2
-    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
-        size = 2
-        for key, item in value.items():
-            size += (len(key) if type(key) is str else len(str(key))) + 4 + _sized(item)
-        return size
-    if kind is list or kind is tuple or isinstance(value, list | tuple):
-        size = 2
-        for item in value:
-            size += _sized(item) + 1
-        return size
-    return 8
-
-
-def _sized(item: Any) -> int:
-    kind = type(item)
-    if kind is str:
-        return len(item) + 2
-    if kind is int or kind is bool or kind is float or item is None:
-        return 8
-    return approximate_size(item)
