@@ -234,6 +234,8 @@ class API(Lifecycle):
         """For a ``GET`` of the fallback's event stream, the stream to serve (transports run
         it: ``await stream.run(write, disconnected)``) or the refusal to send; None for every
         other request, which goes to :meth:`handle` as usual."""
+        if request.method != "GET" or not self.streams.owns(request.path):
+            return None  # most GETs: answered without another coroutine
         return await self.streams.open(request)
 
     def problem(self, status: int, detail: str, *, slug: str | None = None) -> Response:

@@ -27,11 +27,17 @@ class Headers(Mapping[str, str]):
     __slots__ = ("_items",)
 
     def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._items: dict[str, str]
         if isinstance(items, Headers):  # already merged and read-only: share it
-            self._items: dict[str, str] = items._items
+            self._items = items._items
             return
+        if type(items) is list or type(items) is tuple:  # what transports hand over
+            merged = {name.lower(): value for name, value in items}
+            if len(merged) == len(items):  # no header repeated: nothing to join
+                self._items = merged
+                return
         pairs = items.items() if isinstance(items, Mapping) else items
-        merged: dict[str, str] = {}
+        merged = {}
         for name, value in pairs:
             key = name.lower()
             merged[key] = f"{merged[key]}, {value}" if key in merged else value
