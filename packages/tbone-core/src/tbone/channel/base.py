@@ -41,7 +41,9 @@ class Message:
     """One message of a topic and, on channels with history, its position (``seq``).
 
     A message published as a value (:meth:`Channel.publish_value`) on a channel that keeps it
-    in this process carries the value itself in ``value`` and no bytes in ``data``.
+    in this process carries the value itself in ``value`` (and in ``data`` its encoding, or no
+    bytes: the memory channel encodes only what its history keeps). A replay from a history
+    carries bytes only.
     """
 
     data: bytes

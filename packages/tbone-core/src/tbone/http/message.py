@@ -28,14 +28,15 @@ class Headers(Mapping[str, str]):
 
     def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         self._items: dict[str, str]
-        if isinstance(items, Headers):  # already merged and read-only: share it
-            self._items = items._items
-            return
-        if type(items) is list or type(items) is tuple:  # what transports hand over
+        # concrete types first: isinstance of an ABC (Mapping, and so Headers) is slow
+        if isinstance(items, list | tuple):  # what transports hand over
             merged = {name.lower(): value for name, value in items}
             if len(merged) == len(items):  # no header repeated: nothing to join
                 self._items = merged
                 return
+        elif type(items) is Headers:  # already merged and read-only: share it
+            self._items = items._items
+            return
         pairs = items.items() if isinstance(items, Mapping) else items
         merged = {}
         for name, value in pairs:

@@ -492,7 +492,7 @@ class Resource(Generic[M]):
     def clean_input(self, data: Any) -> dict[str, Any]:
         """Client data minus read-only fields, at every depth; private fields are unknown to
         clients (an error where the model forbids unknown fields, dropped otherwise)."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # dict first: ABCs are slow
             raise ValidationError.single([], "expected a JSON object", "model_type")
         return self.rules.clean(data)
 
@@ -530,7 +530,7 @@ class Resource(Generic[M]):
 
     def _check_pk(self, data: Any, current: M) -> None:
         """A body naming another primary key than the URL is refused, not silently ignored."""
-        if not isinstance(data, Mapping) or self.pk not in data:
+        if (type(data) is not dict and not isinstance(data, Mapping)) or self.pk not in data:
             return
         if data[self.pk] != current.to_data(fields={self.pk})[self.pk]:
             raise ValidationError.single(
