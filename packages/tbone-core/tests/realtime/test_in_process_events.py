@@ -73,17 +73,24 @@ async def test_memory_channel_passes_the_committed_object(
         assert codec["load"].calls == 0
 
 
+async def _dune_created_and_updated(api: API) -> tuple[Any, Any, Any, Any]:
+    """A subscriber, and a book created then updated: (peer, the updated book as the update
+    returned it, the created event, the updated event)."""
+    peer = await _subscribed(api)
+    books = api.resource("books")
+    dune = await books.create({"title": "Dune", "author": "Herbert"})
+    created = await peer.next()
+    dune = await books.update(dune.id, {"year": 1965})
+    return peer, dune, created, await peer.next()
+
+
 async def test_resume_replays_in_process_events_from_their_encoded_history(
     codec: dict[str, _Counted],
 ) -> None:
     async with make_api() as api:
-        peer = await _subscribed(api)
-        books = api.resource("books")
-        dune = await books.create({"title": "Dune", "author": "Herbert"})
-        first = await peer.next()
-        await books.update(dune.id, {"year": 1965})
-        await books.delete(dune.id)
-        events = [await peer.next(), await peer.next()]
+        peer, dune, first, updated = await _dune_created_and_updated(api)
+        await api.resource("books").delete(dune.id)
+        events = [updated, await peer.next()]
         codec["decode"].calls = codec["load"].calls = 0
         again = await _subscribed(api, after=first["seq"])
         replayed = [await again.next(), await again.next()]
@@ -96,14 +103,9 @@ async def test_resume_replays_in_process_events_from_their_encoded_history(
 
 async def test_the_history_keeps_a_write_as_it_was_committed() -> None:
     async with make_api() as api:
-        peer = await _subscribed(api)
-        books = api.resource("books")
-        dune = await books.create({"title": "Dune", "author": "Herbert"})
-        first = await peer.next()
-        await books.update(dune.id, {"year": 1965})
-        updated = await peer.next()
+        _, dune, first, updated = await _dune_created_and_updated(api)
         assert updated["data"]["year"] == 1965
-        dune.year = 2000  # the caller's object changes after the write: the history must not
+        dune.year = 2000  # the object the update committed changes afterwards: the history not
         again = await _subscribed(api, after=first["seq"])
         replayed = await again.next()
         assert (replayed["seq"], replayed["data"]["year"]) == (updated["seq"], 1965)
