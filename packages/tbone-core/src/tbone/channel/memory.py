@@ -79,12 +79,11 @@ class MemoryChannel(Channel):
 
     def _send(self, topic: str, data: bytes, value: Any) -> None:
         count = self._counts[topic] = self._counts.get(topic, 0) + 1
-        seq = f"{self._epoch}.{count}"
         if self.keeps_history:
             self._remember(topic, count, data)
         subscribers = self._subscribers.get(topic)
         if subscribers:
-            item = Message(data, seq, value)
+            item = Message(data, f"{self._epoch}.{count}", value)
             for subscriber in list(subscribers):
                 subscriber.deliver(item)
 
