@@ -87,10 +87,8 @@ class Streams:
     # -- GET: the stream --------------------------------------------------------------------
 
     async def open(self, request: Request) -> Response | EventStream | None:
-        """The stream a ``GET`` asks for, a refusal, or None when it is not a stream request
-        (transports call this for every GET and serve the rest as usual)."""
-        if request.method != "GET" or not self.owns(request.path):
-            return None
+        """The stream a ``GET`` under :attr:`path` asks for, a refusal, or None for a deeper
+        path (``API.open_stream`` sends only those GETs here, and None for every other)."""
         rest = request.path[len(self.path) :].strip("/")
         try:
             if not rest:
